@@ -1,0 +1,50 @@
+# Two commands for a newcomer: `make run` (set up, then start the bot) and `make test`.
+# Everything lands in .venv/, data/ and models/ inside the checkout.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+DATA_DIR ?= data
+MODEL  ?= models/model.safetensors
+
+.PHONY: run test lint format data model bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+$(DATA_DIR)/ml-100k/.complete: $(VENV)/.installed
+	$(PY) -m recsys fetch ml-100k --data-dir $(DATA_DIR)
+	touch $@
+
+data: $(DATA_DIR)/ml-100k/.complete
+
+$(MODEL): $(DATA_DIR)/ml-100k/.complete
+	$(PY) -m recsys train --data ml-100k --data-dir $(DATA_DIR) --out $(MODEL)
+
+model: $(MODEL)
+
+run: $(MODEL)
+	$(PY) -m bot
+
+test: data
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/pytest
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: data
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
+	$(PY) bench/accuracy.py
+	$(PY) bench/speed.py
+
+clean:
+	rm -rf $(VENV) models .pytest_cache .ruff_cache
