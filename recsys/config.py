@@ -1,0 +1,78 @@
+"""Hyperparameters of a training run, one documented field each."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides what a training run produces (with the data and the seed)."""
+
+    star_solver: Literal["adam", "als"] = "adam"
+    """How the star head is fitted: minibatch Adam on biased MF with an implicit term, or
+    explicit biased ALS with weighted-λ regularisation (no implicit term)."""
+
+    factors: int = 32
+    """Latent dimensions of the star head."""
+
+    reg_factors: float = 0.15
+    """L2 on user and item factors, per rating (weighted-λ: a user with n ratings pays n·λ)."""
+
+    reg_bias: float = 0.03
+    """L2 on user and item biases, per rating."""
+
+    reg_implicit: float = 1.5
+    """L2 on the implicit item vectors y_j, per rating (Adam only)."""
+
+    implicit: bool = True
+    """Add the SVD++-style term |N(u)|^-½ Σ_{j∈N(u)} y_j to each user (Adam only)."""
+
+    learning_rate: float = 0.01
+    """Adam step size."""
+
+    learning_rate_decay: float = 0.97
+    """Multiplies the Adam step size after every epoch: big steps first, fine ones at the end."""
+
+    batch_size: int = 8192
+    """Ratings per Adam step."""
+
+    epochs: int = 80
+    """Upper bound on star-head epochs (Adam passes or ALS sweeps); early stopping ends sooner."""
+
+    rank_factors: int = 32
+    """Latent dimensions of the rank head."""
+
+    rank_reg: float = 30.0
+    """L2 on rank-head factors (the same for every row: popular films are not penalised more)."""
+
+    rank_unobserved_weight: float = 0.2
+    """Weight w0 of every unrated cell (target 0) in the rank head; rated cells weigh 1."""
+
+    rank_sweeps: int = 15
+    """Upper bound on rank-head ALS sweeps; early stopping on validation NDCG ends sooner."""
+
+    neighbours: int = 40
+    """Neighbours kept per film by the item-KNN head blended into star predictions; 0 turns
+    the head off."""
+
+    neighbour_shrinkage: float = 100.0
+    """Shrinks the similarity of films with few raters in common towards 0."""
+
+    validation_share: float = 0.1
+    """Share of ratings held out to choose the number of epochs; 0 trains blind for
+    ``epochs`` / ``rank_sweeps``."""
+
+    patience: int = 5
+    """Epochs without validation improvement before stopping."""
+
+    refit: bool = True
+    """After early stopping, bring the validation share in: users solved again on all their
+    ratings, rank and neighbour heads fitted again on everything."""
+
+    seed: int = 0
+    """Seeds initialisation, the validation split and minibatch order: same seed, same model."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

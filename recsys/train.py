@@ -1,0 +1,368 @@
+"""Training: both heads of the served model, early stopping on a validation split, history.
+
+``Trainer(config).fit(ratings)`` returns a finished, immutable :class:`FactorModel`. The number
+of epochs is chosen on a random validation share of the ratings; the model is then fitted again
+on all of them for that many epochs, so no rating is wasted on validation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from recsys.als import biased_half_step, init_factors, refit_users, wmf_sweep
+from recsys.config import TrainConfig
+from recsys.interactions import Interactions
+from recsys.metrics import RELEVANT_STARS, ranking_metrics, rmse
+from recsys.model import FactorModel, FoldInSettings
+from recsys.neighbours import NeighbourHead, fit_neighbours, predict_pairs
+from recsys.sgd import AdamStarSolver
+
+EpochCallback = Callable[[str, dict[str, float]], None]
+"""Called after every epoch with the head's name ("star" or "rank") and its metrics."""
+
+_VALIDATION_USERS = 2000  # ranking validation on a sample keeps big data sets fast
+
+
+def fingerprint(ratings: pd.DataFrame) -> str:
+    """A short hash of the (user, item, stars) triples, independent of row order."""
+    frame = ratings[["user_id", "item_id", "rating"]].sort_values(["user_id", "item_id"])
+    digest = hashlib.sha256()
+    for column in ("user_id", "item_id", "rating"):
+        digest.update(np.ascontiguousarray(frame[column].to_numpy()).tobytes())
+    return digest.hexdigest()[:16]
+
+
+@dataclass
+class _StarState:
+    user_bias: torch.Tensor
+    item_bias: torch.Tensor
+    user_factors: torch.Tensor
+    item_factors: torch.Tensor
+    implicit_factors: torch.Tensor
+
+
+@dataclass
+class _Run:
+    """What one pass over a (train, validation) pair produced."""
+
+    star: _StarState
+    rank_users: torch.Tensor
+    rank_items: torch.Tensor
+    neighbours: NeighbourHead | None
+    star_history: list[dict[str, float]] = field(default_factory=list)
+    rank_history: list[dict[str, float]] = field(default_factory=list)
+
+
+class Trainer:
+    """Fits the two-head factor model described by a :class:`TrainConfig`."""
+
+    def __init__(self, config: TrainConfig | None = None, on_epoch: EpochCallback | None = None):
+        self.config = config or TrainConfig()
+        self.on_epoch = on_epoch or (lambda head, metrics: None)
+
+    def fit(self, ratings: pd.DataFrame) -> FactorModel:
+        cfg = self.config
+        if len(ratings) == 0:
+            raise ValueError("cannot train on an empty set of ratings")
+        started = time.perf_counter()
+        data = Interactions.from_frame(ratings)
+        global_mean = float(data.ratings.mean())
+        history: dict[str, Any] = {}
+        blend = (0.0, 1.0, 0.0)
+        if cfg.validation_share > 0:
+            train, valid = data.split(cfg.validation_share, cfg.seed)
+            run = self._run(train, valid, global_mean, cfg.epochs, cfg.rank_sweeps)
+            history = {"star": run.star_history, "rank": run.rank_history}
+            if run.neighbours is not None:
+                blend = _fit_blend(run, train, valid, global_mean, cfg.seed)
+                history["blend"] = list(blend)
+            if cfg.refit:
+                run = self._refit(run, data, global_mean)
+        else:
+            run = self._run(data, None, global_mean, cfg.epochs, cfg.rank_sweeps)
+            history = {"star": run.star_history, "rank": run.rank_history}
+        return self._finalize(ratings, data, global_mean, run, history, blend, started)
+
+    # ------------------------------------------------------------------ heads
+
+    def _run(
+        self,
+        train: Interactions,
+        valid: Interactions | None,
+        global_mean: float,
+        star_epochs: int,
+        rank_sweeps: int,
+    ) -> _Run:
+        generator = torch.Generator().manual_seed(self.config.seed)
+        star, star_history = self._fit_star(train, valid, global_mean, star_epochs, generator)
+        users, items, rank_history = self._fit_rank(train, valid, rank_sweeps, generator)
+        return _Run(star, users, items, self._fit_neighbours(train), star_history, rank_history)
+
+    def _refit(self, run: _Run, data: Interactions, global_mean: float) -> _Run:
+        """Bring in the validation share: every user is solved again on all their ratings
+        (fold-in's closed form, items fixed), and the cheap heads are fitted again for the
+        number of sweeps validation chose."""
+        cfg = self.config
+        user_bias, user_factors = refit_users(
+            run.star.item_bias, run.star.item_factors, run.star.implicit_factors,
+            data, global_mean, cfg.reg_factors, cfg.reg_bias,
+        )  # fmt: skip
+        star = replace(run.star, user_bias=user_bias, user_factors=user_factors)
+        best_rank = _best_epoch(run.rank_history, "val_ndcg@10", minimise=False)
+        generator = torch.Generator().manual_seed(cfg.seed)
+        users, items, _ = self._fit_rank(data, None, best_rank, generator, report=False)
+        neighbours = self._fit_neighbours(data)
+        return replace(run, star=star, rank_users=users, rank_items=items, neighbours=neighbours)
+
+    def _fit_neighbours(self, train: Interactions) -> NeighbourHead | None:
+        cfg = self.config
+        if cfg.neighbours <= 0:
+            return None
+        return fit_neighbours(train, cfg.neighbours, cfg.neighbour_shrinkage)
+
+    def _fit_star(
+        self,
+        train: Interactions,
+        valid: Interactions | None,
+        global_mean: float,
+        epochs: int,
+        generator: torch.Generator,
+    ) -> tuple[_StarState, list[dict[str, float]]]:
+        cfg = self.config
+        history: list[dict[str, float]] = []
+        best: tuple[float, _StarState] | None = None
+        if cfg.star_solver == "adam":
+            solver = AdamStarSolver(train, cfg, global_mean, generator)
+            step: Callable[[], tuple[float, _StarState]] = lambda: (  # noqa: E731
+                solver.epoch(),
+                _StarState(**solver.export()),
+            )
+        elif cfg.star_solver == "als":
+            state = _StarState(
+                torch.zeros(train.n_users),
+                torch.zeros(train.n_items),
+                init_factors(train.n_users, cfg.factors, generator),
+                init_factors(train.n_items, cfg.factors, generator),
+                torch.zeros(train.n_items, cfg.factors),
+            )
+
+            def step() -> tuple[float, _StarState]:
+                nonlocal state
+                bu, pu = biased_half_step(
+                    state.item_factors, state.item_bias, train.by_user, global_mean,
+                    cfg.reg_factors, cfg.reg_bias,
+                )  # fmt: skip
+                bi, qi = biased_half_step(
+                    pu, bu, train.by_item, global_mean, cfg.reg_factors, cfg.reg_bias
+                )
+                state = _StarState(bu, bi, pu, qi, state.implicit_factors)
+                return _star_rmse(state, train, global_mean), state
+        else:
+            raise ValueError(f"unknown star solver {cfg.star_solver!r}")
+
+        for epoch in range(1, epochs + 1):
+            started = time.perf_counter()
+            train_rmse, state_now = step()
+            metrics = {"epoch": epoch, "train_rmse": train_rmse}
+            if valid is not None:
+                metrics["val_rmse"] = _star_rmse(state_now, valid, global_mean)
+            metrics["seconds"] = time.perf_counter() - started
+            history.append(metrics)
+            self.on_epoch("star", metrics)
+            if valid is None:
+                best = (0.0, state_now)
+                continue
+            if best is None or metrics["val_rmse"] < best[0]:
+                best = (metrics["val_rmse"], state_now)
+            elif _stalled(history, "val_rmse", cfg.patience, minimise=True):
+                break
+        assert best is not None
+        return best[1], history
+
+    def _fit_rank(
+        self,
+        train: Interactions,
+        valid: Interactions | None,
+        sweeps: int,
+        generator: torch.Generator,
+        report: bool = True,
+    ) -> tuple[torch.Tensor, torch.Tensor, list[dict[str, float]]]:
+        cfg = self.config
+        users = init_factors(train.n_users, cfg.rank_factors, generator)
+        items = init_factors(train.n_items, cfg.rank_factors, generator)
+        history: list[dict[str, float]] = []
+        best = (-1.0, users, items)
+        probe = _RankProbe(train, valid, cfg.seed) if valid is not None else None
+        for sweep in range(1, sweeps + 1):
+            started = time.perf_counter()
+            users, items = wmf_sweep(train, users, items, cfg.rank_unobserved_weight, cfg.rank_reg)
+            metrics: dict[str, float] = {"epoch": sweep}
+            if probe is not None:
+                metrics["val_ndcg@10"] = probe.ndcg(users, items)
+            metrics["seconds"] = time.perf_counter() - started
+            history.append(metrics)
+            if report:
+                self.on_epoch("rank", metrics)
+            if probe is None:
+                best = (0.0, users, items)
+                continue
+            if metrics["val_ndcg@10"] > best[0]:
+                best = (metrics["val_ndcg@10"], users, items)
+            elif _stalled(history, "val_ndcg@10", cfg.patience, minimise=False):
+                break
+        return best[1], best[2], history
+
+    # ------------------------------------------------------------------ result
+
+    def _finalize(
+        self,
+        ratings: pd.DataFrame,
+        data: Interactions,
+        global_mean: float,
+        run: _Run,
+        history: dict[str, Any],
+        blend: tuple[float, float, float],
+        started: float,
+    ) -> FactorModel:
+        cfg = self.config
+        liked = np.bincount(
+            data.item_rows[data.ratings >= RELEVANT_STARS], minlength=data.n_items
+        ).astype(np.float32)
+        low, high = float(ratings["rating"].min()), float(ratings["rating"].max())
+        metadata = {
+            "config": cfg.to_dict(),
+            "data_fingerprint": fingerprint(ratings),
+            "n_ratings": len(data),
+            "history": history,
+            "epochs": {
+                "star": _chosen_epoch(history.get("star", []), "val_rmse", minimise=True),
+                "rank": _chosen_epoch(history.get("rank", []), "val_ndcg@10", minimise=False),
+            },
+            "fit_seconds": round(time.perf_counter() - started, 3),
+            "trained_at": int(time.time()),
+            "metrics": {},
+        }
+        return FactorModel(
+            items=data.items,
+            users=data.users,
+            global_mean=global_mean,
+            item_bias=run.star.item_bias,
+            item_factors=run.star.item_factors,
+            implicit_factors=run.star.implicit_factors,
+            user_bias=run.star.user_bias,
+            user_factors=run.star.user_factors,
+            rank_item_factors=run.rank_items.contiguous(),
+            rank_user_factors=run.rank_users.contiguous(),
+            item_popularity=torch.from_numpy(liked),
+            fold_in_settings=FoldInSettings(
+                star_reg_factors=cfg.reg_factors,
+                star_reg_bias=cfg.reg_bias,
+                star_weighted_reg=True,
+                rank_reg=cfg.rank_reg,
+                rank_unobserved_weight=cfg.rank_unobserved_weight,
+            ),
+            rating_scale=(low, high),
+            neighbours=run.neighbours if blend[2] != 0 else None,
+            blend=blend,
+            metadata=metadata,
+        )
+
+
+class _RankProbe:
+    """Validation NDCG@10 of the rank head on a fixed sample of validation users."""
+
+    def __init__(self, train: Interactions, valid: Interactions, seed: int) -> None:
+        liked = valid.ratings >= RELEVANT_STARS
+        candidates = np.unique(valid.user_rows[liked])
+        rng = np.random.default_rng(seed)
+        if len(candidates) > _VALIDATION_USERS:
+            candidates = np.sort(rng.choice(candidates, _VALIDATION_USERS, replace=False))
+        self.users = torch.from_numpy(candidates)
+        position = np.full(train.n_users, -1)
+        position[candidates] = np.arange(len(candidates))
+        shape = (len(candidates), train.n_items)
+        self.seen = _mask(shape, position, train.user_rows, train.item_rows)
+        self.relevant = _mask(shape, position, valid.user_rows[liked], valid.item_rows[liked])
+
+    def ndcg(self, users: torch.Tensor, items: torch.Tensor) -> float:
+        scores = users[self.users] @ items.T
+        result = ranking_metrics(scores, self.seen, self.relevant, k=10)
+        return result["ndcg_sum"] / max(result["users"], 1)  # type: ignore[operator]
+
+
+def _mask(
+    shape: tuple[int, int], position: np.ndarray, rows: np.ndarray, cols: np.ndarray
+) -> torch.Tensor:
+    mask = torch.zeros(shape, dtype=torch.bool)
+    keep = position[rows] >= 0
+    mask[torch.from_numpy(position[rows][keep]), torch.from_numpy(cols[keep])] = True
+    return mask
+
+
+_BLEND_SAMPLE = 200_000  # three weights need far fewer pairs than a big data set has
+
+
+def _fit_blend(
+    run: _Run, train: Interactions, valid: Interactions, global_mean: float, seed: int
+) -> tuple[float, float, float]:
+    """Least-squares weights (b0, b1, b2) of star head and neighbour head on validation."""
+    assert run.neighbours is not None
+    if len(valid) > _BLEND_SAMPLE:
+        pick = np.random.default_rng(seed).choice(len(valid), _BLEND_SAMPLE, replace=False)
+        valid = valid.subset(np.sort(pick))
+    star = _star_predictions(run.star, valid, global_mean).numpy().astype(np.float64)
+    other = predict_pairs(run.neighbours, train.by_user, valid.user_rows, valid.item_rows)
+    design = np.column_stack([np.ones_like(star), star, other])
+    weights = np.linalg.lstsq(design, valid.ratings.astype(np.float64), rcond=None)[0]
+    return float(weights[0]), float(weights[1]), float(weights[2])
+
+
+def _star_predictions(state: _StarState, data: Interactions, global_mean: float) -> torch.Tensor:
+    u = torch.from_numpy(data.user_rows)
+    i = torch.from_numpy(data.item_rows)
+    with torch.no_grad():
+        return (
+            global_mean
+            + state.user_bias[u]
+            + state.item_bias[i]
+            + (state.user_factors[u] * state.item_factors[i]).sum(1)
+        )
+
+
+def _star_rmse(state: _StarState, data: Interactions, global_mean: float) -> float:
+    predicted = _star_predictions(state, data, global_mean)
+    return rmse(predicted.clamp(1.0, 5.0).numpy(), data.ratings)
+
+
+def _stalled(history: list[dict[str, float]], key: str, patience: int, minimise: bool) -> bool:
+    """True when the last ``patience`` epochs did not beat the best before them."""
+    if len(history) <= patience:
+        return False
+    values = [h[key] for h in history]
+    before, recent = values[:-patience], values[-patience:]
+    if minimise:
+        return min(recent) >= min(before)
+    return max(recent) <= max(before)
+
+
+def _best_epoch(history: list[dict[str, float]], key: str, minimise: bool) -> int:
+    values = [h[key] for h in history]
+    best = int(np.argmin(values) if minimise else np.argmax(values))
+    return int(history[best]["epoch"])
+
+
+def _chosen_epoch(history: list[dict[str, float]], key: str, minimise: bool) -> int:
+    """The epoch whose state was kept: the best on validation, else the last one."""
+    if not history:
+        return 0
+    if key not in history[0]:
+        return int(history[-1]["epoch"])
+    return _best_epoch(history, key, minimise)

@@ -1,0 +1,122 @@
+"""The served model: fold-in maths, ranking, fallbacks and the file format."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+import torch
+
+from recsys import FactorModel
+from recsys.als import biased_half_step, wmf_half_step
+from recsys.solve import RowMatrix
+
+
+def test_fold_in_is_one_als_half_step(small_model: FactorModel) -> None:
+    m = small_model
+    items = m.item_ids[[0, 3, 5, 8, 13]]
+    stars = np.array([5.0, 3.5, 1.0, 4.0, 2.5], np.float32)
+    vector = m.fold_in(items, stars)
+
+    rows = m.items.rows(items)
+    one_row = RowMatrix(np.array([0, len(rows)]), rows, stars)
+    s = m.fold_in_settings
+    # The star head: fold-in subtracts the implicit term, then solves bias and factors.
+    implicit = m.implicit_factors[rows].sum(0) / np.sqrt(len(rows))
+    shifted = RowMatrix(one_row.indptr, rows, stars - (m.item_factors[rows] @ implicit).numpy())
+    bias, factors = biased_half_step(
+        m.item_factors, m.item_bias, shifted, m.global_mean, s.star_reg_factors, s.star_reg_bias
+    )
+    assert vector.star_bias == pytest.approx(float(bias[0]), abs=1e-4)
+    np.testing.assert_allclose(vector.star_factors, (factors[0] + implicit).numpy(), atol=1e-4)
+    # The rank head: weighted MF against the fixed item factors.
+    rank = wmf_half_step(m.rank_item_factors, one_row, s.rank_unobserved_weight, s.rank_reg)
+    np.testing.assert_allclose(vector.rank_factors, rank[0].numpy(), atol=1e-4)
+
+
+def test_predict_clips_to_the_scale_and_marks_unknown_items(small_model: FactorModel) -> None:
+    m = small_model
+    vector = m.fold_in(m.item_ids[:6], [5, 5, 5, 5, 5, 5])
+    stars = m.predict(vector, [*m.item_ids[:10].tolist(), 999_999])
+    low, high = m.rating_scale
+    assert np.all((stars[:-1] >= low) & (stars[:-1] <= high))
+    assert np.isnan(stars[-1])
+
+
+def test_unknown_items_are_skipped_with_a_warning(small_model, caplog) -> None:
+    m = small_model
+    with caplog.at_level(logging.WARNING):
+        with_unknown = m.fold_in([*m.item_ids[:3].tolist(), 424242], [4, 2, 5, 1])
+    assert "unknown" in caplog.text
+    without = m.fold_in(m.item_ids[:3], [4, 2, 5])
+    np.testing.assert_allclose(with_unknown.rank_factors, without.rank_factors)
+
+
+def test_unknown_user_falls_back_to_biases_and_popularity(small_model: FactorModel) -> None:
+    m = small_model
+    stars = m.predict(10**9, m.item_ids[:5])
+    rows = m.items.rows(m.item_ids[:5])
+    expected = np.clip(m.global_mean + m.item_bias.numpy()[rows], *m.rating_scale)
+    np.testing.assert_allclose(stars, expected, rtol=1e-6)
+    top, _ = m.recommend(None, n=3)
+    by_popularity = m.item_ids[np.argsort(-m.item_popularity.numpy(), kind="stable")[:3]]
+    assert set(top) == set(by_popularity)
+
+
+def test_recommend_excludes_filters_and_sorts(small_model: FactorModel) -> None:
+    m = small_model
+    user = int(m.users.ids[0])
+    exclude = m.item_ids[:20]
+    ids, scores = m.recommend(user, n=10, exclude=exclude)
+    assert not set(ids) & set(exclude)
+    assert np.all(np.diff(scores) <= 0)
+    candidates = m.item_ids[10:16]
+    ids, _ = m.recommend(user, n=10, exclude=m.item_ids[:12], candidates=candidates)
+    assert set(ids) == set(candidates[2:])
+
+
+def test_similar_items_excludes_itself_and_is_sorted(small_model: FactorModel) -> None:
+    item = int(small_model.item_ids[4])
+    ids, scores = small_model.similar_items(item, n=5)
+    assert item not in ids and len(ids) == 5
+    assert np.all(np.diff(scores) <= 0) and scores[0] <= 1.0 + 1e-6
+    with pytest.raises(KeyError):
+        small_model.similar_items(-1)
+
+
+def test_save_load_round_trip(small_model: FactorModel, tmp_path) -> None:
+    path = tmp_path / "models" / "m.safetensors"
+    small_model.save(path)
+    loaded = FactorModel.load(path)
+    assert list(tmp_path.joinpath("models").iterdir()) == [path], "no temp file left behind"
+    vector = small_model.fold_in(small_model.item_ids[:4], [1, 2, 4, 5])
+    np.testing.assert_array_equal(
+        loaded.predict(vector, loaded.item_ids), small_model.predict(vector, small_model.item_ids)
+    )
+    assert torch.equal(loaded.rank_item_factors, small_model.rank_item_factors)
+    assert loaded.metadata["data_fingerprint"] == small_model.metadata["data_fingerprint"]
+    assert loaded.metadata["history"] == small_model.metadata["history"]
+    assert loaded.fold_in_settings == small_model.fold_in_settings
+
+
+def test_a_corrupt_file_is_refused_and_a_failed_save_keeps_the_old_file(
+    small_model: FactorModel, tmp_path, monkeypatch
+) -> None:
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"\x00garbage" * 10)
+    with pytest.raises(ValueError, match="not a moviebot model"):
+        FactorModel.load(bad)
+
+    good = tmp_path / "good.safetensors"
+    small_model.save(good)
+    before = good.read_bytes()
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("recsys.model.save_file", crash)
+    with pytest.raises(OSError):
+        small_model.save(good)
+    assert good.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.safetensors", "good.safetensors"]
