@@ -1,0 +1,25 @@
+"""MovieLens data: readers for every release format, the ML-100k fetcher, and their types.
+
+``load_dataset("ml-100k")`` or ``load_dataset("path/to/ml-25m.zip")`` gives a Dataset: a
+ratings table and a Catalog of films with display titles.
+"""
+
+from recsys.data.errors import ChecksumError, DataFormatError, FetchError
+from recsys.data.fetch import FetchResult, fetch
+from recsys.data.load import default_data_dir, detect_format, load_dataset
+from recsys.data.titles import clean_title
+from recsys.data.types import Catalog, Dataset
+
+__all__ = [
+    "Catalog",
+    "ChecksumError",
+    "DataFormatError",
+    "Dataset",
+    "FetchError",
+    "FetchResult",
+    "clean_title",
+    "default_data_dir",
+    "detect_format",
+    "fetch",
+    "load_dataset",
+]

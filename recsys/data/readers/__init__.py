@@ -1,0 +1,1 @@
+"""One reader per MovieLens release format; each turns a folder into a Dataset."""

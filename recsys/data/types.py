@@ -1,0 +1,115 @@
+"""The two things every MovieLens reader yields: a table of ratings and a catalogue of films."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+RATING_COLUMNS = ("user_id", "item_id", "rating", "timestamp")
+RATING_DTYPES = {"user_id": "int32", "item_id": "int32", "rating": "float32", "timestamp": "int64"}
+CATALOG_COLUMNS = ("title", "year", "genres", "imdb_id", "tmdb_id")
+
+
+def ratings_frame(
+    user_id: np.ndarray, item_id: np.ndarray, rating: np.ndarray, timestamp: np.ndarray
+) -> pd.DataFrame:
+    """The ratings table with exactly ``RATING_COLUMNS`` in ``RATING_DTYPES`` (no copy when
+    the arrays already have those types)."""
+    columns = dict(zip(RATING_COLUMNS, (user_id, item_id, rating, timestamp), strict=True))
+    # copy=False: a dict of arrays is copied by default, which doubles a 32M-row table.
+    return pd.DataFrame(
+        {name: np.asarray(values, dtype=RATING_DTYPES[name]) for name, values in columns.items()},
+        copy=False,
+    )
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Films by MovieLens item id.
+
+    ``frame`` is indexed by ``item_id`` (int32) with columns ``title`` (clean display title,
+    "The Shawshank Redemption"), ``year`` (nullable Int16), ``genres`` (tuple of str, empty
+    when unknown), ``imdb_id`` and ``tmdb_id`` (nullable Int64, when the release has links).
+    """
+
+    frame: pd.DataFrame
+
+    @classmethod
+    def from_columns(
+        cls,
+        item_ids: Sequence[int] | np.ndarray,
+        titles: Sequence[str],
+        years: Sequence[int | None],
+        genres: Sequence[tuple[str, ...]],
+        imdb_ids: Sequence[int | None] | None = None,
+        tmdb_ids: Sequence[int | None] | None = None,
+    ) -> Catalog:
+        """A catalogue with the column types above, sorted by item id; ids left out are NA."""
+        n = len(item_ids)
+        missing: list[int | None] = [None] * n
+        genre_column = np.empty(n, dtype=object)
+        genre_column[:] = [tuple(g) for g in genres]  # element-wise, so tuples stay whole
+        frame = pd.DataFrame(
+            {
+                "title": pd.array(list(titles), dtype="str"),
+                "year": pd.array(list(years), dtype="Int16"),
+                "genres": genre_column,
+                "imdb_id": pd.array(list(missing if imdb_ids is None else imdb_ids), "Int64"),
+                "tmdb_id": pd.array(list(missing if tmdb_ids is None else tmdb_ids), "Int64"),
+            },
+            index=pd.Index(np.asarray(item_ids, dtype=np.int32), name="item_id"),
+        )
+        return cls(frame.sort_index())
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def __contains__(self, item_id: object) -> bool:
+        return item_id in self.frame.index
+
+    @property
+    def item_ids(self) -> np.ndarray:
+        return self.frame.index.to_numpy(dtype=np.int32)
+
+    def title(self, item_id: int) -> str:
+        return str(self.frame.at[item_id, "title"])
+
+    def year(self, item_id: int) -> int | None:
+        year = self.frame.at[item_id, "year"]
+        return None if pd.isna(year) else int(year)
+
+    def genres(self, item_id: int) -> tuple[str, ...]:
+        return tuple(self.frame.at[item_id, "genres"])
+
+    def label(self, item_id: int) -> str:
+        """``"Toy Story (1995)"``: the title with its year, for lists and logs."""
+        year = self.year(item_id)
+        return self.title(item_id) if year is None else f"{self.title(item_id)} ({year})"
+
+    @property
+    def all_genres(self) -> list[str]:
+        return sorted({g for genres in self.frame["genres"] for g in genres})
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Ratings plus the catalogue they refer to.
+
+    ``ratings`` has exactly the columns ``user_id`` (int32), ``item_id`` (int32), ``rating``
+    (float32, stars) and ``timestamp`` (int64, Unix seconds).
+    """
+
+    name: str
+    ratings: pd.DataFrame
+    catalog: Catalog
+
+    @property
+    def n_users(self) -> int:
+        return int(self.ratings["user_id"].nunique())
+
+    @property
+    def n_items(self) -> int:
+        return int(self.ratings["item_id"].nunique())
