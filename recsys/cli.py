@@ -1,0 +1,176 @@
+"""Command line: fetch data, train a model, evaluate it against baselines."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from dataclasses import fields
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from recsys.config import TrainConfig
+from recsys.data import DataFormatError, Dataset, FetchError, default_data_dir, fetch, load_dataset
+from recsys.evaluate import evaluate_folds, evaluate_new_users, format_table
+from recsys.model import FactorModel
+from recsys.train import Trainer
+
+DEFAULT_DATA = "ml-100k"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.command(args) or 0)
+    except (DataFormatError, FetchError, FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m recsys", description=__doc__)
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    p = sub.add_parser("fetch", help="download a MovieLens release (ml-100k)")
+    p.add_argument("name", choices=[DEFAULT_DATA])
+    _data_dir(p)
+    p.set_defaults(command=_fetch)
+
+    p = sub.add_parser("train", help="train a model and save it")
+    _data(p)
+    p.add_argument("--out", required=True, type=Path, help="where to write the model file")
+    _config(p)
+    p.set_defaults(command=_train)
+
+    p = sub.add_parser("evaluate", help="k-fold evaluation against baselines")
+    _data(p)
+    p.add_argument("--folds", type=int, default=5)
+    p.add_argument(
+        "--split",
+        choices=["kfold", "new-users"],
+        default="kfold",
+        help="kfold: random folds; new-users: 20%% of users folded in from 10 ratings",
+    )
+    p.add_argument("--json", type=Path, help="also write the results as JSON here")
+    _config(p)
+    p.set_defaults(command=_evaluate)
+    return parser
+
+
+def _data_dir(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", type=Path, default=None, help="default: ./data")
+
+
+def _data(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", default=DEFAULT_DATA, help="ml-100k, or a MovieLens dir or zip")
+    _data_dir(p)
+
+
+def _config(p: argparse.ArgumentParser) -> None:
+    group = p.add_argument_group("training (defaults are the tuned ones)")
+    defaults = TrainConfig()
+    for f in fields(TrainConfig):
+        value = getattr(defaults, f.name)
+        if isinstance(value, bool):
+            group.add_argument(
+                f"--{f.name.replace('_', '-')}",
+                type=lambda s: s.lower() in {"1", "true", "yes"},
+                default=None,
+                metavar="BOOL",
+            )
+        else:
+            group.add_argument(f"--{f.name.replace('_', '-')}", type=type(value), default=None)
+
+
+def _train_config(args: argparse.Namespace) -> TrainConfig:
+    overrides = {
+        f.name: getattr(args, f.name)
+        for f in fields(TrainConfig)
+        if getattr(args, f.name, None) is not None
+    }
+    return TrainConfig(**overrides)
+
+
+def _load(args: argparse.Namespace) -> Dataset:
+    data_dir = args.data_dir or default_data_dir()
+    if args.data == DEFAULT_DATA and not (data_dir / DEFAULT_DATA).exists():
+        fetch(DEFAULT_DATA, data_dir)
+    started = time.perf_counter()
+    dataset = load_dataset(args.data, data_dir)
+    print(
+        f"{dataset.name}: {len(dataset.ratings):,} ratings, {dataset.n_users:,} users, "
+        f"{dataset.n_items:,} films (read in {time.perf_counter() - started:.2f} s)",
+        file=sys.stderr,
+    )
+    return dataset
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    result = fetch(args.name, args.data_dir or default_data_dir())
+    print(f"{args.name}: {result.path} ({result.source})")
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    dataset = _load(args)
+    config = _train_config(args)
+    model = train_with_progress(dataset, config)
+    model.save(args.out)
+    meta = model.metadata
+    print(
+        f"saved {args.out}: {model.n_users:,} users, {model.n_items:,} films; "
+        f"{meta['epochs']['star']} star epochs, {meta['epochs']['rank']} rank sweeps, "
+        f"{meta['fit_seconds']:.1f} s"
+    )
+    return 0
+
+
+def train_with_progress(dataset: Dataset, config: TrainConfig) -> FactorModel:
+    """Train with a tqdm bar per head on stderr (the bot's first start uses this too)."""
+    torch.manual_seed(config.seed)
+    bars: dict[str, tqdm] = {}
+
+    def on_epoch(head: str, metrics: dict[str, float]) -> None:
+        if head not in bars:
+            total = config.epochs if head == "star" else config.rank_sweeps
+            bars[head] = tqdm(total=total, desc=f"{head} head", unit="epoch", leave=False)
+        bar = bars[head]
+        bar.update(1)
+        bar.set_postfix(
+            {k: round(v, 4) for k, v in metrics.items() if k not in {"epoch", "seconds"}}
+        )
+
+    try:
+        return Trainer(config, on_epoch=on_epoch).fit(dataset.ratings)
+    finally:
+        for bar in bars.values():
+            bar.close()
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    dataset = _load(args)
+    config = _train_config(args)
+    if args.split == "new-users":
+        report = evaluate_new_users(dataset.ratings, seed=config.seed, config=config)
+        for name, metrics in report.items():
+            print(name, json.dumps({k: round(v, 4) for k, v in metrics.items()}))
+    else:
+        with tqdm(total=args.folds, desc="folds", unit="fold", file=sys.stderr) as bar:
+            report = evaluate_folds(
+                dataset.ratings,
+                args.folds,
+                config.seed,
+                config,
+                on_fold=lambda fold, result: bar.update(1),
+            )
+        print(format_table(report))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=2))
+    return 0
