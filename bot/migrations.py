@@ -1,0 +1,191 @@
+"""The database schema as an ordered list of migrations, and the code that applies them.
+
+``PRAGMA user_version`` holds how many migrations a database file has had. Migrations are only
+ever appended: a released one is never edited, because files in the wild already ran it.
+"""
+
+from __future__ import annotations
+
+import aiosqlite
+
+# Each migration is a tuple of single statements (not a script): the sqlite3 module's
+# executescript() commits on its own, and a migration must commit together with its version.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # 1: people and their answers.
+    (
+        """
+        CREATE TABLE users (
+            user_id      INTEGER PRIMARY KEY,
+            first_name   TEXT    NOT NULL DEFAULT '',
+            language     TEXT,
+            created_at   INTEGER NOT NULL,
+            last_seen_at INTEGER NOT NULL,
+            blocked      INTEGER NOT NULL DEFAULT 0 CHECK (blocked IN (0, 1))
+        )
+        """,
+        """
+        CREATE TABLE ratings (
+            user_id    INTEGER NOT NULL REFERENCES users (user_id) ON DELETE CASCADE,
+            item_id    INTEGER NOT NULL,
+            stars      REAL    NOT NULL
+                       CHECK (stars BETWEEN 0.5 AND 5.0 AND stars * 2 = CAST(stars * 2 AS INTEGER)),
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (user_id, item_id)
+        ) WITHOUT ROWID
+        """,
+        # No index on updated_at: one user's ratings are few enough to sort, counting by time
+        # is an admin query, and each index slowed every rate() down.
+        """
+        CREATE TABLE dismissals (
+            user_id    INTEGER NOT NULL REFERENCES users (user_id) ON DELETE CASCADE,
+            item_id    INTEGER NOT NULL,
+            kind       TEXT    NOT NULL CHECK (kind IN ('unseen', 'not_interested', 'skipped')),
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (user_id, item_id)
+        ) WITHOUT ROWID
+        """,
+        # What each answer replaced, so /undo can put back exactly the row that was there
+        # (a rating with its timestamps, a dismissal, or nothing). seq counts per user.
+        """
+        CREATE TABLE answers (
+            user_id         INTEGER NOT NULL REFERENCES users (user_id) ON DELETE CASCADE,
+            seq             INTEGER NOT NULL,
+            item_id         INTEGER NOT NULL,
+            kind            TEXT    NOT NULL
+                            CHECK (kind IN ('rated', 'unseen', 'not_interested', 'skipped')),
+            prev_stars      REAL,
+            prev_dismissal  TEXT CHECK (prev_dismissal IN ('unseen', 'not_interested', 'skipped')),
+            prev_created_at INTEGER,
+            prev_updated_at INTEGER,
+            answered_at     INTEGER NOT NULL,
+            CHECK (prev_stars IS NULL OR prev_dismissal IS NULL),
+            PRIMARY KEY (user_id, seq)
+        ) WITHOUT ROWID
+        """,
+        # /undo only ever goes back a few steps: keep about the last 100 answers per user.
+        # Pruning on every insert halved rate() throughput; every 32nd answer is enough.
+        """
+        CREATE TRIGGER answers_keep_recent AFTER INSERT ON answers WHEN NEW.seq % 32 = 0
+        BEGIN
+            DELETE FROM answers
+            WHERE user_id = NEW.user_id
+              AND seq < (SELECT seq FROM answers WHERE user_id = NEW.user_id
+                         ORDER BY seq DESC LIMIT 1 OFFSET 99);
+        END
+        """,
+        """
+        CREATE TABLE watchlist (
+            user_id  INTEGER NOT NULL REFERENCES users (user_id) ON DELETE CASCADE,
+            item_id  INTEGER NOT NULL,
+            added_at INTEGER NOT NULL,
+            PRIMARY KEY (user_id, item_id)
+        ) WITHOUT ROWID
+        """,
+    ),
+    # 2: group chats and their movie nights.
+    (
+        """
+        CREATE TABLE groups (
+            chat_id    INTEGER PRIMARY KEY,
+            title      TEXT    NOT NULL DEFAULT '',
+            created_at INTEGER NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE group_members (
+            chat_id   INTEGER NOT NULL REFERENCES groups (chat_id) ON DELETE CASCADE,
+            user_id   INTEGER NOT NULL REFERENCES users (user_id) ON DELETE CASCADE,
+            joined_at INTEGER NOT NULL,
+            PRIMARY KEY (chat_id, user_id)
+        ) WITHOUT ROWID
+        """,
+        # Foreign keys are checked from the child side: without these indexes every deleted
+        # user would scan the whole table.
+        "CREATE INDEX group_members_by_user ON group_members (user_id)",
+        """
+        CREATE TABLE movie_nights (
+            night_id   INTEGER PRIMARY KEY,
+            chat_id    INTEGER NOT NULL REFERENCES groups (chat_id) ON DELETE CASCADE,
+            message_id INTEGER,
+            filter     TEXT    NOT NULL DEFAULT '',
+            status     TEXT    NOT NULL DEFAULT 'open'
+                       CHECK (status IN ('open', 'voting', 'closed', 'cancelled')),
+            created_by INTEGER REFERENCES users (user_id) ON DELETE SET NULL,
+            created_at INTEGER NOT NULL
+        )
+        """,
+        "CREATE INDEX movie_nights_by_chat ON movie_nights (chat_id, night_id)",
+        "CREATE INDEX movie_nights_by_creator ON movie_nights (created_by)",
+        """
+        CREATE TABLE night_participants (
+            night_id  INTEGER NOT NULL REFERENCES movie_nights (night_id) ON DELETE CASCADE,
+            user_id   INTEGER NOT NULL REFERENCES users (user_id) ON DELETE CASCADE,
+            joined_at INTEGER NOT NULL,
+            PRIMARY KEY (night_id, user_id)
+        ) WITHOUT ROWID
+        """,
+        "CREATE INDEX night_participants_by_user ON night_participants (user_id)",
+    ),
+    # 3: the history of model retraining.
+    (
+        """
+        CREATE TABLE training_runs (
+            run_id        INTEGER PRIMARY KEY,
+            started_at    INTEGER NOT NULL,
+            finished_at   INTEGER,
+            trigger       TEXT    NOT NULL CHECK (
+                              trigger = 'nightly'
+                              OR (trigger GLOB 'admin:[0-9]*'
+                                  AND substr(trigger, 7) NOT GLOB '*[^0-9]*')),
+            status        TEXT    NOT NULL DEFAULT 'running'
+                          CHECK (status IN ('running', 'swapped', 'kept', 'failed')),
+            metrics       TEXT CHECK (metrics IS NULL OR json_valid(metrics)),
+            error         TEXT,
+            model_version TEXT
+        )
+        """,
+    ),
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class SchemaError(RuntimeError):
+    """The database file's schema version does not fit this moviebot."""
+
+
+class SchemaTooNewError(SchemaError):
+    """The database was written by a newer moviebot than this one."""
+
+
+async def migrate(conn: aiosqlite.Connection, *, path: str = "database") -> int:
+    """Bring ``conn`` (in autocommit mode) up to ``SCHEMA_VERSION``, one transaction per
+    migration, and return the version found before. Refuses a database from the future."""
+    found = await user_version(conn)
+    if found > SCHEMA_VERSION:
+        raise SchemaTooNewError(
+            f"{path} has schema version {found}, but this moviebot only knows versions up to "
+            f"{SCHEMA_VERSION}; run a newer moviebot or restore a backup"
+        )
+    for version in range(found, SCHEMA_VERSION):
+        # IMMEDIATE takes the write lock first, so two processes starting together cannot both
+        # apply the same migration; re-read the version once we hold it.
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            if await user_version(conn) == version:
+                for statement in MIGRATIONS[version]:
+                    await conn.execute(statement)
+                # PRAGMA does not take parameters; the value is our own integer.
+                await conn.execute(f"PRAGMA user_version = {version + 1}")
+        except BaseException:
+            await conn.rollback()
+            raise
+        await conn.commit()
+    return found
+
+
+async def user_version(conn: aiosqlite.Connection) -> int:
+    """The schema version stored in the database file (0 for a new file)."""
+    rows = list(await conn.execute_fetchall("PRAGMA user_version"))
+    return int(rows[0][0])

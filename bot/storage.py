@@ -1,0 +1,705 @@
+"""Everything the bot remembers, in one SQLite file behind one aiosqlite connection.
+
+Durability contract: every method that writes has committed before it returns, so a handler
+that replies after ``await storage.rate(...)`` never tells a user something the database lost
+on a crash (WAL with synchronous=NORMAL: a power cut may lose the last commits, a crash of the
+process loses nothing). Times are Unix seconds.
+
+One ``asyncio.Lock`` guards the connection: aiosqlite already runs statements one at a time on
+its thread, but without the lock a coroutine could read (or BEGIN) between the statements of
+another coroutine's transaction on the same connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import math
+import re
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal, NamedTuple, Self, cast, get_args
+
+import aiosqlite
+
+from bot.migrations import SCHEMA_VERSION, SchemaError, SchemaTooNewError, migrate, user_version
+
+DismissKind = Literal["unseen", "not_interested", "skipped"]
+AnswerKind = Literal["rated", "unseen", "not_interested", "skipped"]
+NightStatus = Literal["open", "voting", "closed", "cancelled"]
+RunStatus = Literal["running", "swapped", "kept", "failed"]
+
+DISMISS_KINDS: frozenset[str] = frozenset(get_args(DismissKind))
+NIGHT_STATUSES: frozenset[str] = frozenset(get_args(NightStatus))
+FINISHED_RUN_STATUSES: frozenset[str] = frozenset({"swapped", "kept", "failed"})
+
+_MAX_INT64 = 2**63 - 1
+_TRIGGER_RE = re.compile(r"nightly|admin:[0-9]{1,19}")
+Params = Sequence[Any] | dict[str, Any]
+Row = tuple[Any, ...]
+
+__all__ = [
+    "Answer",
+    "DismissKind",
+    "MovieNight",
+    "Rating",
+    "RatingEvent",
+    "SchemaError",
+    "SchemaTooNewError",
+    "Stats",
+    "Storage",
+    "TrainingRun",
+    "UnknownIdError",
+    "User",
+]
+
+
+class UnknownIdError(LookupError):
+    """A write named a user, group or movie night that does not exist (``ensure_user`` and
+    ``upsert_group`` create them; ``forget_user`` removes users)."""
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    user_id: int
+    first_name: str
+    language: str | None
+    created_at: int
+    last_seen_at: int
+    blocked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Rating:
+    item_id: int
+    stars: float
+    updated_at: int
+
+
+class RatingEvent(NamedTuple):
+    """One row of the training data: who rated what, how, and when."""
+
+    user_id: int
+    item_id: int
+    stars: float
+    updated_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """An answer taken back by ``undo``, and what the film went back to."""
+
+    item_id: int
+    kind: AnswerKind
+    previous_stars: float | None
+    previous_dismissal: DismissKind | None
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    users: int
+    ratings: int
+    ratings_today: int
+
+
+@dataclass(frozen=True, slots=True)
+class MovieNight:
+    night_id: int
+    chat_id: int
+    message_id: int | None
+    filter: str
+    status: NightStatus
+    created_by: int | None
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingRun:
+    run_id: int
+    started_at: int
+    finished_at: int | None
+    trigger: str
+    status: RunStatus
+    metrics: dict[str, Any] | None
+    error: str | None
+    model_version: str | None
+
+
+# The previous state of (user, item) is captured by the same statement that logs the answer.
+# A film is rated, dismissed or neither, never both, so at most one side of the joins matches.
+_LOG_ANSWER = """
+    INSERT INTO answers (user_id, seq, item_id, kind, prev_stars, prev_dismissal,
+                         prev_created_at, prev_updated_at, answered_at)
+    SELECT :user,
+           coalesce((SELECT max(seq) FROM answers WHERE user_id = :user), 0) + 1,
+           :item, :kind, r.stars, d.kind,
+           coalesce(r.created_at, d.created_at), r.updated_at, :now
+    FROM (SELECT 1)
+    LEFT JOIN ratings r ON r.user_id = :user AND r.item_id = :item
+    LEFT JOIN dismissals d ON d.user_id = :user AND d.item_id = :item
+    RETURNING prev_stars, prev_dismissal
+"""
+
+_NIGHT_COLUMNS = "night_id, chat_id, message_id, filter, status, created_by, created_at"
+_RUN_COLUMNS = "run_id, started_at, finished_at, trigger, status, metrics, error, model_version"
+
+
+class Storage:
+    """Typed async repository over one SQLite connection; create with ``await Storage.open()``."""
+
+    def __init__(self, conn: aiosqlite.Connection, clock: Callable[[], float]) -> None:
+        self._conn = conn
+        self._clock = clock
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(
+        cls,
+        path: str | Path,
+        *,
+        clock: Callable[[], float] = time.time,
+        read_only: bool = False,
+        busy_timeout_ms: int = 5000,
+    ) -> Self:
+        """Open (creating folders and file if needed) and migrate the database at ``path``.
+
+        ``read_only`` opens an existing, fully migrated file without write access. ``clock``
+        returns the current Unix time; tests pass a fake one.
+        """
+        if sqlite3.sqlite_version_info < (3, 35, 0):
+            raise RuntimeError(f"SQLite {sqlite3.sqlite_version} is too old; 3.35+ is needed")
+        path = Path(path)
+        if read_only:
+            conn = await aiosqlite.connect(
+                path.resolve().as_uri() + "?mode=ro", uri=True, isolation_level=None
+            )
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves, the sqlite3 module does not.
+            conn = await aiosqlite.connect(path, isolation_level=None)
+        try:
+            await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            if read_only:
+                found = await user_version(conn)
+                if found > SCHEMA_VERSION:
+                    raise SchemaTooNewError(
+                        f"{path} has schema version {found}, newer than this moviebot's "
+                        f"{SCHEMA_VERSION}; run a newer moviebot"
+                    )
+                if found < SCHEMA_VERSION:
+                    raise SchemaError(
+                        f"{path} has schema version {found}, this moviebot needs "
+                        f"{SCHEMA_VERSION}; open it writable once to migrate"
+                    )
+            else:
+                await conn.execute("PRAGMA journal_mode = WAL")
+                await conn.execute("PRAGMA synchronous = NORMAL")
+                await migrate(conn, path=str(path))
+        except BaseException:
+            await conn.close()
+            raise
+        return cls(conn, clock)
+
+    async def close(self) -> None:
+        """Wait for running work, then close the connection."""
+        async with self._lock:
+            await self._conn.close()
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _now(self) -> int:
+        return int(self._clock())
+
+    async def _fetch(self, sql: str, params: Params = ()) -> list[Row]:
+        async with self._lock:
+            return await self._rows(sql, params)
+
+    async def _rows(self, sql: str, params: Params = ()) -> list[Row]:
+        """Run one statement (caller holds the lock); one hop to the database thread."""
+        return cast(list[Row], list(await self._conn.execute_fetchall(sql, params)))
+
+    async def _scalar(self, sql: str, params: Params = ()) -> Any:
+        rows = await self._fetch(sql, params)
+        return rows[0][0] if rows else None
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[None]:
+        """Hold the lock and a write transaction; commit on success, roll back on any error
+        (cancellation included)."""
+        async with self._lock:
+            try:
+                # BEGIN inside the try: if we are cancelled while it runs, it still runs on the
+                # database thread, and the rollback below is queued behind it.
+                await self._conn.execute("BEGIN IMMEDIATE")
+                yield
+            except sqlite3.IntegrityError as error:
+                await self._conn.rollback()
+                if "FOREIGN KEY" in str(error):
+                    raise UnknownIdError(
+                        "no such user, group or movie night; call ensure_user() or "
+                        "upsert_group() first"
+                    ) from error
+                raise
+            except BaseException:
+                await self._conn.rollback()
+                raise
+            await self._conn.commit()
+
+    # -- users ------------------------------------------------------------------------------
+
+    async def ensure_user(self, user_id: int, first_name: str, language: str | None) -> bool:
+        """Create the user or refresh name, language and last_seen_at (and clear ``blocked``:
+        a user who writes has unblocked the bot). True when the user is new."""
+        _check_id(user_id)
+        now = self._now()
+        async with self._transaction():
+            created = await self._rows(
+                "INSERT OR IGNORE INTO users (user_id, first_name, language, created_at, "
+                "last_seen_at) VALUES (?, ?, ?, ?, ?) RETURNING 1",
+                (user_id, first_name, language, now, now),
+            )
+            if not created:
+                await self._rows(
+                    "UPDATE users SET first_name = ?, language = ?, last_seen_at = ?, blocked = 0 "
+                    "WHERE user_id = ?",
+                    (first_name, language, now, user_id),
+                )
+        return bool(created)
+
+    async def user(self, user_id: int) -> User | None:
+        rows = await self._fetch(
+            "SELECT user_id, first_name, language, created_at, last_seen_at, blocked "
+            "FROM users WHERE user_id = ?",
+            (user_id,),
+        )
+        if not rows:
+            return None
+        uid, first_name, language, created_at, last_seen_at, blocked = rows[0]
+        return User(uid, first_name, language, created_at, last_seen_at, bool(blocked))
+
+    async def set_blocked(self, user_id: int, blocked: bool) -> None:
+        """Remember that the user blocked (or unblocked) the bot, to stop messaging them."""
+        async with self._lock:
+            await self._rows(
+                "UPDATE users SET blocked = ? WHERE user_id = ?", (int(blocked), user_id)
+            )
+
+    async def forget_user(self, user_id: int) -> bool:
+        """Delete the user and, by cascade, their ratings, dismissals, answers, watchlist,
+        group memberships and movie-night places. True when there was such a user."""
+        async with self._transaction():
+            deleted = await self._rows(
+                "DELETE FROM users WHERE user_id = ? RETURNING 1", (user_id,)
+            )
+        return bool(deleted)
+
+    # -- ratings and dismissals ---------------------------------------------------------------
+
+    async def rate(self, user_id: int, item_id: int, stars: float) -> float | None:
+        """Rate a film 0.5–5 stars in halves (re-rating keeps created_at), clear any dismissal
+        of it, and log the answer for ``undo``. Returns the previous stars, or None."""
+        stars = _check_stars(stars)
+        _check_id(user_id)
+        _check_id(item_id)
+        now = self._now()
+        async with self._transaction():
+            logged = await self._rows(
+                _LOG_ANSWER, {"user": user_id, "item": item_id, "kind": "rated", "now": now}
+            )
+            await self._rows(
+                "INSERT INTO ratings (user_id, item_id, stars, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id, item_id) "
+                "DO UPDATE SET stars = excluded.stars, updated_at = excluded.updated_at",
+                (user_id, item_id, stars, now, now),
+            )
+            previous, dismissal = logged[0]
+            if dismissal is not None:  # skipped when there is none: one round trip less
+                await self._rows(
+                    "DELETE FROM dismissals WHERE user_id = ? AND item_id = ?", (user_id, item_id)
+                )
+        return None if previous is None else float(previous)
+
+    async def dismiss(self, user_id: int, item_id: int, kind: DismissKind) -> None:
+        """Record that the user has not seen / does not want / skipped a film (replacing any
+        rating of it), and log the answer for ``undo``."""
+        if kind not in DISMISS_KINDS:
+            raise ValueError(f"dismissal kind must be one of {sorted(DISMISS_KINDS)}, not {kind!r}")
+        _check_id(user_id)
+        _check_id(item_id)
+        now = self._now()
+        async with self._transaction():
+            logged = await self._rows(
+                _LOG_ANSWER, {"user": user_id, "item": item_id, "kind": kind, "now": now}
+            )
+            if logged[0][0] is not None:
+                await self._rows(
+                    "DELETE FROM ratings WHERE user_id = ? AND item_id = ?", (user_id, item_id)
+                )
+            await self._rows(
+                "INSERT INTO dismissals (user_id, item_id, kind, created_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (user_id, item_id) "
+                "DO UPDATE SET kind = excluded.kind, created_at = excluded.created_at",
+                (user_id, item_id, kind, now),
+            )
+
+    async def undo(self, user_id: int) -> Answer | None:
+        """Take back the user's latest answer, putting back exactly the rating or dismissal
+        (timestamps included) that it replaced. None when there is nothing left to undo."""
+        async with self._transaction():
+            rows = await self._rows(
+                "SELECT seq, item_id, kind, prev_stars, prev_dismissal, prev_created_at, "
+                "prev_updated_at FROM answers WHERE user_id = ? ORDER BY seq DESC LIMIT 1",
+                (user_id,),
+            )
+            if not rows:
+                return None
+            seq, item_id, kind, prev_stars, prev_dismissal, prev_created, prev_updated = rows[0]
+            key = (user_id, item_id)
+            await self._rows("DELETE FROM ratings WHERE user_id = ? AND item_id = ?", key)
+            await self._rows("DELETE FROM dismissals WHERE user_id = ? AND item_id = ?", key)
+            if prev_stars is not None:
+                await self._rows(
+                    "INSERT INTO ratings (user_id, item_id, stars, created_at, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (*key, prev_stars, prev_created, prev_updated),
+                )
+            elif prev_dismissal is not None:
+                await self._rows(
+                    "INSERT INTO dismissals (user_id, item_id, kind, created_at) "
+                    "VALUES (?, ?, ?, ?)",
+                    (*key, prev_dismissal, prev_created),
+                )
+            await self._rows("DELETE FROM answers WHERE user_id = ? AND seq = ?", (user_id, seq))
+        return Answer(
+            item_id=item_id,
+            kind=kind,
+            previous_stars=None if prev_stars is None else float(prev_stars),
+            previous_dismissal=prev_dismissal,
+        )
+
+    async def delete_rating(self, user_id: int, item_id: int) -> bool:
+        """Delete one rating (from the ratings list, not an undo). Its answers leave the undo
+        log too, so a later /undo does not resurrect it. True when there was such a rating."""
+        key = (user_id, item_id)
+        async with self._transaction():
+            deleted = await self._rows(
+                "DELETE FROM ratings WHERE user_id = ? AND item_id = ? RETURNING 1", key
+            )
+            await self._rows("DELETE FROM answers WHERE user_id = ? AND item_id = ?", key)
+        return bool(deleted)
+
+    async def rating(self, user_id: int, item_id: int) -> float | None:
+        """The user's stars for one film, or None."""
+        stars = await self._scalar(
+            "SELECT stars FROM ratings WHERE user_id = ? AND item_id = ?", (user_id, item_id)
+        )
+        return None if stars is None else float(stars)
+
+    async def ratings(
+        self, user_id: int, *, limit: int | None = None, offset: int = 0
+    ) -> list[Rating]:
+        """The user's ratings, most recently changed first (a page of them with ``limit``)."""
+        rows = await self._fetch(
+            "SELECT item_id, stars, updated_at FROM ratings WHERE user_id = ? "
+            "ORDER BY updated_at DESC, item_id LIMIT ? OFFSET ?",
+            (user_id, -1 if limit is None else limit, offset),
+        )
+        return [Rating(item_id, float(stars), updated_at) for item_id, stars, updated_at in rows]
+
+    async def rating_count(self, user_id: int) -> int:
+        return int(await self._scalar("SELECT count(*) FROM ratings WHERE user_id = ?", (user_id,)))
+
+    async def dismissed(self, user_id: int) -> dict[int, DismissKind]:
+        """Films the user dismissed, with how."""
+        rows = await self._fetch(
+            "SELECT item_id, kind FROM dismissals WHERE user_id = ?", (user_id,)
+        )
+        return {item_id: kind for item_id, kind in rows}
+
+    async def answered_item_ids(self, user_id: int) -> set[int]:
+        """Films the user rated or dismissed: never ask about these again."""
+        rows = await self._fetch(
+            "SELECT item_id FROM ratings WHERE user_id = ? "
+            "UNION SELECT item_id FROM dismissals WHERE user_id = ?",
+            (user_id, user_id),
+        )
+        return {item_id for (item_id,) in rows}
+
+    async def export_ratings_csv(self, user_id: int) -> str:
+        """The user's ratings as CSV (item_id, stars, rated_at, updated_at in ISO 8601 UTC)."""
+        rows = await self._fetch(
+            "SELECT item_id, stars, created_at, updated_at FROM ratings WHERE user_id = ? "
+            "ORDER BY created_at, item_id",
+            (user_id,),
+        )
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["item_id", "stars", "rated_at", "updated_at"])
+        for item_id, stars, created_at, updated_at in rows:
+            writer.writerow([item_id, f"{stars:g}", _iso(created_at), _iso(updated_at)])
+        return out.getvalue()
+
+    # -- watchlist ----------------------------------------------------------------------------
+
+    async def watchlist_add(self, user_id: int, item_id: int) -> bool:
+        """Put a film on the user's watchlist. True when it was not there yet."""
+        _check_id(item_id)
+        async with self._transaction():
+            added = await self._rows(
+                "INSERT OR IGNORE INTO watchlist (user_id, item_id, added_at) VALUES (?, ?, ?) "
+                "RETURNING 1",
+                (user_id, item_id, self._now()),
+            )
+        return bool(added)
+
+    async def watchlist_remove(self, user_id: int, item_id: int) -> bool:
+        """Take a film off the watchlist. True when it was there."""
+        async with self._lock:
+            removed = await self._rows(
+                "DELETE FROM watchlist WHERE user_id = ? AND item_id = ? RETURNING 1",
+                (user_id, item_id),
+            )
+        return bool(removed)
+
+    async def watchlist(self, user_id: int) -> list[int]:
+        """The user's watchlist, most recently added first."""
+        rows = await self._fetch(
+            "SELECT item_id FROM watchlist WHERE user_id = ? ORDER BY added_at DESC, item_id",
+            (user_id,),
+        )
+        return [item_id for (item_id,) in rows]
+
+    # -- whole-database views ----------------------------------------------------------------
+
+    async def all_ratings(self) -> list[RatingEvent]:
+        """Every rating, for retraining."""
+        rows = await self._fetch(
+            "SELECT user_id, item_id, stars, updated_at FROM ratings ORDER BY user_id, item_id"
+        )
+        return [RatingEvent(u, i, float(s), t) for u, i, s, t in rows]
+
+    async def ratings_since(self, timestamp: int) -> int:
+        """How many ratings were made or changed at or after ``timestamp``."""
+        return int(
+            await self._scalar("SELECT count(*) FROM ratings WHERE updated_at >= ?", (timestamp,))
+        )
+
+    async def stats(self, day_start: int | None = None) -> Stats:
+        """Users, ratings, and ratings changed since ``day_start`` (default: midnight UTC)."""
+        if day_start is None:
+            now = self._now()
+            day_start = now - now % 86_400
+        rows = await self._fetch(
+            "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM ratings), "
+            "(SELECT count(*) FROM ratings WHERE updated_at >= ?)",
+            (day_start,),
+        )
+        users, ratings, today = rows[0]
+        return Stats(users=users, ratings=ratings, ratings_today=today)
+
+    # -- groups and movie nights -------------------------------------------------------------
+
+    async def upsert_group(self, chat_id: int, title: str) -> None:
+        """Remember a group chat, or update its title."""
+        async with self._lock:
+            await self._rows(
+                "INSERT INTO groups (chat_id, title, created_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (chat_id) DO UPDATE SET title = excluded.title",
+                (chat_id, title, self._now()),
+            )
+
+    async def add_group_member(self, chat_id: int, user_id: int) -> None:
+        async with self._transaction():
+            await self._rows(
+                "INSERT OR IGNORE INTO group_members (chat_id, user_id, joined_at) "
+                "VALUES (?, ?, ?)",
+                (chat_id, user_id, self._now()),
+            )
+
+    async def remove_group_member(self, chat_id: int, user_id: int) -> None:
+        async with self._lock:
+            await self._rows(
+                "DELETE FROM group_members WHERE chat_id = ? AND user_id = ?", (chat_id, user_id)
+            )
+
+    async def group_members(self, chat_id: int) -> list[int]:
+        rows = await self._fetch(
+            "SELECT user_id FROM group_members WHERE chat_id = ? ORDER BY joined_at, user_id",
+            (chat_id,),
+        )
+        return [user_id for (user_id,) in rows]
+
+    async def create_night(
+        self, chat_id: int, created_by: int | None, filter_text: str = ""
+    ) -> int:
+        """Start a movie night in a group; returns its id."""
+        async with self._transaction():
+            rows = await self._rows(
+                "INSERT INTO movie_nights (chat_id, filter, created_by, created_at) "
+                "VALUES (?, ?, ?, ?) RETURNING night_id",
+                (chat_id, filter_text, created_by, self._now()),
+            )
+        return int(rows[0][0])
+
+    async def set_night_message(self, night_id: int, message_id: int) -> None:
+        """Remember which message shows the night, so later changes can edit it."""
+        async with self._lock:
+            await self._rows(
+                "UPDATE movie_nights SET message_id = ? WHERE night_id = ?",
+                (message_id, night_id),
+            )
+
+    async def set_night_status(self, night_id: int, status: NightStatus) -> None:
+        if status not in NIGHT_STATUSES:
+            raise ValueError(f"night status must be one of {sorted(NIGHT_STATUSES)}")
+        async with self._lock:
+            await self._rows(
+                "UPDATE movie_nights SET status = ? WHERE night_id = ?", (status, night_id)
+            )
+
+    async def night(self, night_id: int) -> MovieNight | None:
+        rows = await self._fetch(
+            f"SELECT {_NIGHT_COLUMNS} FROM movie_nights WHERE night_id = ?", (night_id,)
+        )
+        return MovieNight(*rows[0]) if rows else None
+
+    async def current_night(self, chat_id: int) -> MovieNight | None:
+        """The group's latest night that is still open or voting."""
+        rows = await self._fetch(
+            f"SELECT {_NIGHT_COLUMNS} FROM movie_nights "
+            "WHERE chat_id = ? AND status IN ('open', 'voting') ORDER BY night_id DESC LIMIT 1",
+            (chat_id,),
+        )
+        return MovieNight(*rows[0]) if rows else None
+
+    async def join_night(self, night_id: int, user_id: int) -> bool:
+        """Add a user to a night (and to its group). True when they were not in it yet."""
+        now = self._now()
+        async with self._transaction():
+            joined = await self._rows(
+                "INSERT OR IGNORE INTO night_participants (night_id, user_id, joined_at) "
+                "VALUES (?, ?, ?) RETURNING 1",
+                (night_id, user_id, now),
+            )
+            await self._rows(
+                "INSERT OR IGNORE INTO group_members (chat_id, user_id, joined_at) "
+                "SELECT chat_id, ?, ? FROM movie_nights WHERE night_id = ?",
+                (user_id, now, night_id),
+            )
+        return bool(joined)
+
+    async def leave_night(self, night_id: int, user_id: int) -> bool:
+        """Take a user out of a night. True when they were in it."""
+        async with self._lock:
+            left = await self._rows(
+                "DELETE FROM night_participants WHERE night_id = ? AND user_id = ? RETURNING 1",
+                (night_id, user_id),
+            )
+        return bool(left)
+
+    async def night_participants(self, night_id: int) -> list[int]:
+        """User ids in the night, in the order they joined."""
+        rows = await self._fetch(
+            "SELECT user_id FROM night_participants WHERE night_id = ? ORDER BY joined_at, user_id",
+            (night_id,),
+        )
+        return [user_id for (user_id,) in rows]
+
+    # -- training runs ------------------------------------------------------------------------
+
+    async def start_run(self, trigger: str) -> int:
+        """Record that a retraining run started; ``trigger`` is 'nightly' or 'admin:<user id>'."""
+        if not _TRIGGER_RE.fullmatch(trigger):
+            raise ValueError(f"trigger must be 'nightly' or 'admin:<user id>', not {trigger!r}")
+        async with self._transaction():
+            rows = await self._rows(
+                "INSERT INTO training_runs (started_at, trigger) VALUES (?, ?) RETURNING run_id",
+                (self._now(), trigger),
+            )
+        return int(rows[0][0])
+
+    async def finish_run(
+        self,
+        run_id: int,
+        status: Literal["swapped", "kept", "failed"],
+        *,
+        metrics: dict[str, Any] | None = None,
+        error: str | None = None,
+        model_version: str | None = None,
+    ) -> None:
+        """Close a running run: 'swapped' (new model serving), 'kept' (old model was better) or
+        'failed' (with ``error``). Raises LookupError if the run is not running."""
+        if status not in FINISHED_RUN_STATUSES:
+            raise ValueError(f"status must be one of {sorted(FINISHED_RUN_STATUSES)}")
+        # allow_nan=False: NaN is not JSON, and SQLite's json_valid() would refuse it anyway.
+        metrics_json = None if metrics is None else json.dumps(metrics, allow_nan=False)
+        async with self._transaction():
+            updated = await self._rows(
+                "UPDATE training_runs SET finished_at = ?, status = ?, metrics = ?, error = ?, "
+                "model_version = ? WHERE run_id = ? AND status = 'running' RETURNING 1",
+                (self._now(), status, metrics_json, error, model_version, run_id),
+            )
+            if not updated:
+                raise LookupError(f"training run {run_id} is not running")
+
+    async def abandon_running_runs(self, error: str = "interrupted by a restart") -> int:
+        """Mark runs left 'running' by a process that died as failed; returns how many."""
+        async with self._lock:
+            rows = await self._rows(
+                "UPDATE training_runs SET status = 'failed', finished_at = ?, error = ? "
+                "WHERE status = 'running' RETURNING 1",
+                (self._now(), error),
+            )
+        return len(rows)
+
+    async def last_run(self) -> TrainingRun | None:
+        runs = await self.runs(limit=1)
+        return runs[0] if runs else None
+
+    async def runs(self, limit: int = 20) -> list[TrainingRun]:
+        """The latest training runs, newest first."""
+        rows = await self._fetch(
+            f"SELECT {_RUN_COLUMNS} FROM training_runs ORDER BY run_id DESC LIMIT ?", (limit,)
+        )
+        return [_training_run(row) for row in rows]
+
+
+def _check_stars(stars: float) -> float:
+    """Stars must be 0.5–5.0 in steps of 0.5; checked before any SQL runs."""
+    if isinstance(stars, bool) or not isinstance(stars, int | float):
+        raise ValueError(f"stars must be a number, not {type(stars).__name__}")
+    doubled = float(stars) * 2
+    if not math.isfinite(doubled) or not 1 <= doubled <= 10 or not doubled.is_integer():
+        raise ValueError(f"stars must be 0.5 to 5 in steps of 0.5, not {stars!r}")
+    return float(stars)
+
+
+def _check_id(value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or abs(value) > _MAX_INT64:
+        raise ValueError(f"ids are 64-bit integers, not {value!r}")
+
+
+def _iso(timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _training_run(row: Iterable[Any]) -> TrainingRun:
+    run_id, started, finished, trigger, status, metrics, error, version = row
+    return TrainingRun(
+        run_id=run_id,
+        started_at=started,
+        finished_at=finished,
+        trigger=trigger,
+        status=cast(RunStatus, status),
+        metrics=None if metrics is None else json.loads(metrics),
+        error=error,
+        model_version=version,
+    )

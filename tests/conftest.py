@@ -1,0 +1,19 @@
+"""Puts the repository root on sys.path, so tests import ``tests.fakebotapi`` and the real
+``bot`` package: pytest adds this folder (tests/) to sys.path because of this file, and
+without the root there as well ``import bot`` would find tests/bot/ as a namespace package."""
+
+import os
+import sys
+from pathlib import Path
+
+import torch
+
+_ROOT = str(Path(__file__).resolve().parent.parent)
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+# PTB 22.8 warns while building RetryAfter unless this is set, and warnings are errors here.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+# Tests train small models: one thread avoids oversubscribing the 2 cores (small products
+# ran 10-80x slower with threads fighting), and results do not depend on the thread count.
+torch.set_num_threads(1)
