@@ -10,6 +10,7 @@ import time
 from dataclasses import fields
 from pathlib import Path
 
+import pandas as pd
 import torch
 from tqdm import tqdm
 
@@ -60,6 +61,20 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", type=Path, help="also write the results as JSON here")
     _config(p)
     p.set_defaults(command=_evaluate)
+
+    p = sub.add_parser("plot", help="learning curve and embedding maps of a model, as PNGs")
+    p.add_argument("--model", required=True, type=Path)
+    p.add_argument("--out", required=True, type=Path, help="folder for the PNG files")
+    p.add_argument("--user-ratings", type=Path, help="CSV with item_id,rating: also map this user")
+    _data(p)
+    p.set_defaults(command=_plot)
+
+    p = sub.add_parser("elicit-eval", help="which films to ask first: simulated new users")
+    _data(p)
+    p.add_argument("--json", type=Path)
+    p.add_argument("--png", type=Path)
+    _config(p)
+    p.set_defaults(command=_elicit_eval)
     return parser
 
 
@@ -173,4 +188,40 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=2))
+    return 0
+
+
+def _plot(args: argparse.Namespace) -> int:
+    from recsys.plots import write_plots
+
+    model = FactorModel.load(args.model)
+    catalog = _load(args).catalog
+    if args.user_ratings:
+        frame = pd.read_csv(args.user_ratings)
+        missing = {"item_id", "rating"} - set(frame.columns)
+        if missing:
+            raise ValueError(f"{args.user_ratings}: needs columns item_id and rating")
+        paths = write_plots(
+            model, catalog, args.out, frame["item_id"].to_numpy(), frame["rating"].to_numpy()
+        )
+    else:
+        paths = write_plots(model, catalog, args.out)
+    for path in paths:
+        print(path)
+    return 0
+
+
+def _elicit_eval(args: argparse.Namespace) -> int:
+    from recsys.elicit_eval import format_elicitation_table, run_elicitation_eval
+    from recsys.plots import plot_elicitation
+
+    dataset = _load(args)
+    config = _train_config(args)
+    result = run_elicitation_eval(dataset.ratings, dataset.catalog, seed=config.seed, config=config)
+    print(format_elicitation_table(result))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=2))
+    if args.png:
+        plot_elicitation(result, args.png)
     return 0

@@ -1,0 +1,45 @@
+"""Shared bits of the benchmarks: loading ML-100k, printing tables, writing JSON."""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from recsys.data import Dataset, default_data_dir, fetch, load_dataset
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def movielens_100k() -> Dataset:
+    if not (default_data_dir() / "ml-100k").exists():
+        fetch("ml-100k")
+    return load_dataset("ml-100k")
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "processor": platform.processor() or platform.machine(),
+        "date": time.strftime("%Y-%m-%d"),
+    }
+
+
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def write(name: str, payload: dict[str, Any], table: str) -> None:
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps({**payload, "machine": machine()}, indent=2))
+    (RESULTS / f"{name}.md").write_text(table + "\n")
+    print(table)
+    print(f"\nwrote {RESULTS / name}.json and .md")

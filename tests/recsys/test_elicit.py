@@ -1,0 +1,200 @@
+"""Question choice keeps its promises, and on real MovieLens 100k asking adaptively teaches the
+model more than asking by popularity or at random."""
+
+from __future__ import annotations
+
+import gc
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from synthetic import FAST, low_rank_ratings
+
+from recsys import FactorModel, TrainConfig, Trainer, elicit
+from recsys.data import Catalog, default_data_dir, load_dataset
+from recsys.elicit import Elicitor, elicitor_for, filter_items, next_items
+from recsys.elicit_eval import (
+    ask_by_popularity,
+    format_elicitation_table,
+    run_elicitation_eval,
+    simulate,
+)
+
+
+def _by_popularity(model: FactorModel) -> np.ndarray:
+    return model.item_ids[np.argsort(-model.item_popularity.numpy(), kind="stable")]
+
+
+def test_never_returns_an_answered_or_rated_film(small_model: FactorModel) -> None:
+    rng = np.random.default_rng(1)
+    ids = small_model.item_ids
+    for _ in range(20):
+        answered = rng.choice(ids, rng.integers(0, len(ids) - 5), replace=False)
+        rated = rng.choice(ids, 3, replace=False)  # rated films count even if not "answered"
+        picked = next_items(small_model, rated, [4.0, 2.0, 5.0], answered, n=5, rng=rng)
+        assert len(picked) == 5
+        assert len(set(picked.tolist())) == 5
+        assert not set(picked.tolist()) & (set(answered.tolist()) | set(rated.tolist()))
+        assert set(picked.tolist()) <= set(ids.tolist())
+
+
+def test_returns_fewer_when_few_films_are_left(small_model: FactorModel) -> None:
+    ids = small_model.item_ids
+    picked = next_items(small_model, [], [], ids[2:], n=5, rng=np.random.default_rng(0))
+    assert sorted(picked.tolist()) == sorted(ids[:2].tolist())
+    assert len(next_items(small_model, [], [], ids, n=3)) == 0
+    assert len(next_items(small_model, [], [], [], n=0)) == 0
+
+
+@pytest.fixture(scope="module")
+def skewed_model() -> FactorModel:
+    """Trained on ratings where, as in real data, a few films are seen by most users and most
+    films by few: film i is seen with probability 0.9·(i+1)^-0.7."""
+    ratings, _ = low_rank_ratings(n_users=150, n_items=80, density=1.0, seed=3)
+    rng = np.random.default_rng(3)
+    rows = (ratings["item_id"].to_numpy() - 7) // 10
+    seen = rng.random(len(ratings)) < 0.9 * (rows + 1.0) ** -0.7
+    stars = np.clip(np.round(ratings["rating"].to_numpy()), 1, 5).astype(np.float32)
+    return Trainer(FAST).fit(ratings.assign(rating=stars)[seen])
+
+
+def test_cold_start_asks_about_well_known_films(skewed_model: FactorModel) -> None:
+    picked = next_items(skewed_model, [], [], [], n=8, rng=np.random.default_rng(0))
+    known = set(_by_popularity(skewed_model)[: skewed_model.n_items // 4].tolist())
+    assert set(picked.tolist()) <= known
+
+
+def test_respects_candidates(small_model: FactorModel) -> None:
+    ids = small_model.item_ids
+    candidates = ids[::4]
+    picked = next_items(
+        small_model,
+        [],
+        [],
+        candidates[:3],
+        n=6,
+        candidates=candidates,
+        rng=np.random.default_rng(0),
+    )
+    assert len(picked) == 6
+    assert set(picked.tolist()) <= set(candidates[3:].tolist())
+    assert len(next_items(small_model, [], [], candidates, candidates=candidates)) == 0
+    assert len(next_items(small_model, [], [], [], candidates=[999_999])) == 0
+
+
+def test_unknown_ids_are_ignored(small_model: FactorModel) -> None:
+    picked = next_items(small_model, [999_999], [5.0], [999_998], n=3, rng=np.random.default_rng(0))
+    assert len(picked) == 3
+    with pytest.raises(ValueError, match="same length"):
+        next_items(small_model, [7, 17], [5.0], [])
+
+
+def test_a_seeded_rng_repeats_and_different_seeds_vary(small_model: FactorModel) -> None:
+    def batch(seed: int) -> list[int]:
+        rng = np.random.default_rng(seed)
+        return next_items(small_model, [7], [5.0], [7, 17], n=5, rng=rng).tolist()
+
+    assert batch(3) == batch(3)
+    assert len({tuple(batch(seed)) for seed in range(12)}) > 1
+
+
+def test_answers_personalise_the_questions(small_model: FactorModel) -> None:
+    """Once answers exist the choice is no longer the popularity order, and two users with
+    opposite answers are asked different things."""
+    ids = _by_popularity(small_model)
+    answered = ids[:6]
+    order = [i for i in ids.tolist() if i not in set(answered.tolist())]
+    calm = Elicitor(small_model, temperature=0.0)
+    fan = calm.next_items(answered[:3], [5.0, 5.0, 5.0], answered, n=5).tolist()
+    hater = calm.next_items(answered[3:], [5.0, 5.0, 5.0], answered, n=5).tolist()
+    assert fan != order[:5]
+    assert fan != hater
+
+
+def test_the_elicitor_is_built_once_per_model(small_model: FactorModel) -> None:
+    assert elicitor_for(small_model) is elicitor_for(small_model)
+
+
+def test_filter_items_by_genre_any_case_and_years() -> None:
+    catalog = Catalog.from_columns(
+        [1, 2, 3, 4],
+        ["Alien", "Heat", "Up", "Metropolis"],
+        [1979, 1995, None, 1927],
+        [("Horror", "Sci-Fi"), ("Crime",), ("Animation",), ("Drama", "Sci-Fi")],
+    )
+    assert filter_items(catalog, genre="sci-fi").tolist() == [1, 4]
+    assert filter_items(catalog, genre=" SCI-FI ").tolist() == [1, 4]
+    assert filter_items(catalog, years=(1970, 1999)).tolist() == [1, 2]
+    assert filter_items(catalog, years=(None, 1950)).tolist() == [4]
+    assert filter_items(catalog, genre="Sci-Fi", years=(1950, None)).tolist() == [1]
+    assert filter_items(catalog).tolist() == [1, 2, 3, 4]
+    assert filter_items(catalog, genre="Western").tolist() == []
+
+
+def test_simulation_reports_every_strategy(small_model: FactorModel) -> None:
+    ratings, _ = low_rank_ratings(n_users=12, n_items=60, seed=5)
+    result = simulate(small_model, ratings, questions=(0, 2, 4))
+    assert result["users"] == 12
+    assert set(result["strategies"]) == {"adaptive", "popularity", "random"}
+    for rows in result["strategies"].values():
+        assert [r["questions"] for r in rows] == [0, 2, 4]
+        assert all(np.isfinite(r["ndcg@10"]) and np.isfinite(r["rmse"]) for r in rows)
+        assert rows[0]["rated"] == 0 and rows[-1]["rated"] <= 4
+    table = format_elicitation_table(result)
+    assert "| adaptive |" in table and "NDCG@10 after 4" in table
+
+
+def test_popularity_order_asks_the_best_known_first(small_model: FactorModel) -> None:
+    ask = ask_by_popularity(small_model)
+    ids = _by_popularity(small_model)
+    empty = np.empty(0)
+    assert ask(empty.astype(np.int64), empty, ids[:2], np.random.default_rng(0)) == ids[2]
+
+
+def test_evaluation_on_synthetic_data_runs_end_to_end() -> None:
+    ratings, _ = low_rank_ratings(n_users=50, n_items=40, seed=2)
+    result = run_elicitation_eval(ratings, questions=(3, 6), config=FAST)
+    assert result["users"] == 10
+    assert result["seconds"]["train"] >= 0
+    with pytest.raises(ValueError):
+        run_elicitation_eval(ratings, questions=())
+
+
+def test_adaptive_questions_beat_popularity_and_random_on_movielens() -> None:
+    if not (default_data_dir() / "ml-100k").exists():
+        pytest.skip("MovieLens 100k not fetched: run `python -m recsys fetch ml-100k`")
+    dataset = load_dataset("ml-100k")
+    # A quicker model than the default one: the bar is about questions, not training.
+    quick = TrainConfig(validation_share=0.0, epochs=15, rank_sweeps=8, neighbours=0)
+    result = run_elicitation_eval(dataset.ratings, dataset.catalog, questions=(10,), config=quick)
+    ndcg = {name: rows[0]["ndcg@10"] for name, rows in result["strategies"].items()}
+    assert ndcg["adaptive"] > 1.1 * ndcg["popularity"], ndcg
+    assert ndcg["adaptive"] > 1.1 * ndcg["random"], ndcg
+    # Films the user knows: about as many answered as by asking the best-known films first.
+    rated = {name: rows[0]["rated"] for name, rows in result["strategies"].items()}
+    assert rated["adaptive"] > 0.8 * rated["popularity"], rated
+    assert len(result["first_questions"]["adaptive"]) == 10
+
+
+def test_answers_move_the_chance_of_having_seen_similar_films(small_model: FactorModel) -> None:
+    elicitor = Elicitor(small_model)
+    film = int(small_model.item_ids[0])
+    similar, _ = small_model.similar_items(film, n=3)
+    rows = small_model.items.rows(similar)
+    cold = elicitor.seen_probability([], [], [])
+    fan = elicitor.seen_probability([film], [5.0], [])
+    stranger = elicitor.seen_probability([], [], [film])
+    assert cold.shape == (small_model.n_items,)
+    assert np.all((cold > 0) & (cold < 1))
+    assert np.all(fan[rows] > cold[rows])
+    assert np.all(stranger[rows] < cold[rows])
+
+
+def test_the_cache_does_not_keep_a_replaced_model_alive(small_model: FactorModel) -> None:
+    model = replace(small_model)
+    key = id(model)
+    elicitor_for(model)
+    assert key in elicit._CACHE
+    del model
+    gc.collect()
+    assert key not in elicit._CACHE
