@@ -1,0 +1,69 @@
+"""``python -m bot``: run the bot (long polling, or a webhook when WEBHOOK_URL is set).
+
+Without a token it explains how to get one and starts the console chat instead;
+``python -m bot --console`` starts the console on purpose.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from bot.config import ConfigError, Settings, load_settings
+
+NO_TOKEN = """\
+No TELEGRAM_BOT_TOKEN is set, so here is the bot in your terminal instead.
+To run it in Telegram: talk to @BotFather, send /newbot, and put the token it gives you in
+.env as TELEGRAM_BOT_TOKEN=... (see .env.example), then run `make run` again.
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    parser.add_argument("--console", action="store_true", help="chat in the terminal")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"moviebot: {exc}", file=sys.stderr)
+        return 2
+    _logging(settings)
+    if args.console or settings.telegram_bot_token is None:
+        if not args.console:
+            print(NO_TOKEN, file=sys.stderr)
+        from bot.console import run_console
+
+        asyncio.run(run_console(settings))
+        return 0
+    run_telegram(settings)
+    return 0
+
+
+def run_telegram(settings: Settings) -> None:
+    from bot.app import build_application
+
+    application = build_application(settings)
+    if settings.webhook_url:
+        application.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            webhook_url=settings.webhook_url,
+            allowed_updates=["message", "callback_query"],
+        )
+    else:
+        application.run_polling(allowed_updates=["message", "callback_query"])
+
+
+def _logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # httpx logs every request URL at INFO, and Bot API URLs contain the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,77 @@
+"""build_application(): every handler, job and error handler of the bot in one place."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, BotCommandScopeAllPrivateChats
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from bot.config import Settings
+from bot.handlers import errors, private
+from bot.runtime import RESOURCES_KEY, close_resources, open_resources
+from bot.views import COMMANDS
+
+log = logging.getLogger(__name__)
+
+
+def build_application(settings: Settings, request: BaseRequest | None = None) -> Application:
+    """The bot, wired; resources open in post_init and close in post_shutdown.
+
+    ``request`` replaces the HTTP transport (tests pass an offline one).
+    """
+    if settings.telegram_bot_token is None:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .concurrent_updates(settings.concurrent_updates)
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(_post_init(settings))
+        .post_shutdown(_post_shutdown)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    if settings.telegram_api_base_url:
+        builder = builder.base_url(settings.telegram_api_base_url)
+    application = builder.build()
+
+    private_chat = filters.ChatType.PRIVATE
+    application.add_handler(MessageHandler(private_chat & filters.COMMAND, private.command))
+    application.add_handler(
+        MessageHandler(private_chat & filters.TEXT & ~filters.COMMAND, private.text)
+    )
+    application.add_handler(
+        MessageHandler(
+            private_chat & ~filters.TEXT & ~filters.StatusUpdate.ALL, private.unsupported
+        )
+    )
+    application.add_handler(CallbackQueryHandler(private.button))
+    application.add_error_handler(errors.on_error)
+    return application
+
+
+def _post_init(settings: Settings):
+    async def post_init(application: Application) -> None:
+        application.bot_data[RESOURCES_KEY] = await open_resources(settings)
+        await application.bot.set_my_commands(
+            [BotCommand(name, text) for name, text in COMMANDS],
+            scope=BotCommandScopeAllPrivateChats(),
+        )
+        log.info("moviebot is up as @%s", application.bot.username)
+
+    return post_init
+
+
+async def _post_shutdown(application: Application) -> None:
+    resources = application.bot_data.pop(RESOURCES_KEY, None)
+    if resources is not None:
+        await close_resources(resources)

@@ -1,0 +1,59 @@
+"""Private-chat handlers: commands, plain text and button presses."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot import telegram_io
+from bot.chat import Person
+from bot.runtime import RESOURCES_KEY, Resources
+
+
+def _resources(context: ContextTypes.DEFAULT_TYPE) -> Resources:
+    return context.bot_data[RESOURCES_KEY]
+
+
+def _person(update: Update) -> Person:
+    user = update.effective_user
+    assert user is not None
+    return Person(user.id, user.first_name or "", user.language_code)
+
+
+async def command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Any /command in a private chat, known or not."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    word, _, args = message.text.partition(" ")
+    name = word[1:].partition("@")[0]
+    replies = await _resources(context).chat.command(_person(update), name, args)
+    for reply in replies:
+        await telegram_io.send(context.bot, message.chat_id, reply)
+
+
+async def text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Plain text: look the title up."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    for reply in await _resources(context).chat.text(_person(update), message.text):
+        await telegram_io.send(context.bot, message.chat_id, reply)
+
+
+async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A tap on an inline button: answered always, even when stale or forged."""
+    query = update.callback_query
+    assert query is not None
+    outcome = await _resources(context).chat.button(_person(update), query.data or "")
+    await query.answer(outcome.notice)
+    message = query.message
+    if outcome.edit is not None and message is not None and hasattr(message, "edit_text"):
+        await telegram_io.edit(message, outcome.edit)  # type: ignore[arg-type]
+    for reply in outcome.send:
+        await telegram_io.send(context.bot, query.from_user.id, reply)
+
+
+async def unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stickers, photos, voice: say what works instead."""
+    message = update.effective_message
+    if message is not None:
+        await message.reply_text("I only understand text. Send a film title, or /help.")

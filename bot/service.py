@@ -1,0 +1,341 @@
+"""What the bot does, with no Telegram types: rate, recommend, search, watchlist, forget.
+
+Every method takes plain ids and returns plain data (see the dataclasses below); the chat layer
+turns them into messages and buttons, for Telegram or the console alike. Every write is
+awaited (committed) before a method returns, so a reply never promises what a crash could lose.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+
+from bot.filters import Filter
+from bot.search import TitleIndex
+from bot.storage import Answer, DismissKind, Storage
+from recsys import FactorModel, UserVector
+from recsys.data import Catalog
+from recsys.elicit import next_items
+
+PERSONAL_AFTER = 5  # ratings before /recommend stops showing the popular list
+SHARPEN_AFTER = 10  # ratings after which recommendations are good; said on every card
+PAGE_SIZE = 10
+MAX_PAGES = 10
+LIKED_STARS = 4.0
+LIKELY_STARS = 3.0  # predicted stars under which a film sinks in the list
+
+NextItems = Callable[..., np.ndarray]
+
+
+@dataclass(frozen=True)
+class Film:
+    item_id: int
+    title: str
+    year: int | None
+    genres: tuple[str, ...]
+    imdb_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Card:
+    """A film to rate, with the user's current answer and how many films they rated."""
+
+    film: Film
+    rated: int
+    current_stars: float | None = None
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    film: Film
+    stars: float
+    because: tuple[str, ...]  # titles of the user's liked films closest to this one
+
+
+@dataclass(frozen=True)
+class RecommendationPage:
+    items: list[Recommendation]
+    page: int
+    has_more: bool
+    personal: bool  # False: the popular list shown to users with too few ratings
+    rated: int
+    filter: Filter
+
+
+@dataclass(frozen=True)
+class RatedFilm:
+    film: Film
+    stars: float
+
+
+@dataclass(frozen=True)
+class RatingsPage:
+    items: list[RatedFilm]
+    page: int
+    pages: int
+    total: int
+
+
+class UnknownFilm(LookupError):
+    """A film id that is not in the catalogue (a forged or stale button)."""
+
+
+class MovieService:
+    """The bot's behaviour over one storage, one model and its catalogue.
+
+    ``model`` may be swapped while the bot runs (:meth:`swap_model`); each call reads it once.
+    """
+
+    def __init__(
+        self,
+        storage: Storage,
+        model: FactorModel,
+        catalog: Catalog,
+        ask_next: NextItems = next_items,
+    ) -> None:
+        self.storage = storage
+        self.catalog = catalog
+        self.ask_next = ask_next
+        self.model = model
+        self.titles = TitleIndex(catalog, self._popularity(model))
+        self.genres = catalog.all_genres
+
+    def swap_model(self, model: FactorModel) -> None:
+        self.model = model
+
+    @staticmethod
+    def _popularity(model: FactorModel) -> dict[int, float]:
+        return dict(zip(model.item_ids.tolist(), model.item_popularity.tolist(), strict=True))
+
+    # ------------------------------------------------------------------ films
+
+    def film(self, item_id: int) -> Film:
+        if item_id not in self.catalog:
+            raise UnknownFilm(item_id)
+        imdb = self.catalog.frame.at[item_id, "imdb_id"]
+        return Film(
+            item_id,
+            self.catalog.title(item_id),
+            self.catalog.year(item_id),
+            self.catalog.genres(item_id),
+            None if pd.isna(imdb) else int(imdb),
+        )
+
+    def rateable(self, item_id: int) -> bool:
+        return item_id in self.catalog
+
+    # ------------------------------------------------------------------ rating
+
+    async def register(self, user_id: int, first_name: str, language: str | None) -> bool:
+        """Remember the user; True the first time."""
+        return await self.storage.ensure_user(user_id, first_name, language)
+
+    async def next_card(self, user_id: int) -> Card | None:
+        """The film to ask about next (None when the catalogue is exhausted).
+
+        The choice is a pure function of the user's answers so far: two taps on the same
+        card arrive at the same next film instead of skipping one.
+        """
+        ratings = await self.storage.ratings(user_id)
+        answered = await self.storage.answered_item_ids(user_id)
+        model = self.model
+        known = [r for r in ratings if r.item_id in self.catalog]
+        rng = np.random.default_rng([user_id % 2**32, len(answered)])
+        choice = self.ask_next(
+            model,
+            np.array([r.item_id for r in known], np.int64),
+            np.array([r.stars for r in known], np.float32),
+            np.fromiter(answered, np.int64, len(answered)),
+            1,
+            candidates=self._catalogued(model),
+            rng=rng,
+        )
+        if len(choice) == 0:
+            return None
+        return Card(self.film(int(choice[0])), len(ratings))
+
+    def _catalogued(self, model: FactorModel) -> np.ndarray | None:
+        ids = model.item_ids
+        inside = np.isin(ids, self.catalog.item_ids)
+        return None if inside.all() else ids[inside]
+
+    async def card(self, user_id: int, item_id: int) -> Card:
+        film = self.film(item_id)
+        return Card(
+            film,
+            await self.storage.rating_count(user_id),
+            await self.storage.rating(user_id, item_id),
+        )
+
+    async def rate(self, user_id: int, item_id: int, stars: float) -> float | None:
+        """Store a rating (committed on return); the previous stars, if any."""
+        self.film(item_id)
+        return await self.storage.rate(user_id, item_id, stars)
+
+    async def dismiss(self, user_id: int, item_id: int, kind: DismissKind) -> None:
+        self.film(item_id)
+        await self.storage.dismiss(user_id, item_id, kind)
+
+    async def undo(self, user_id: int) -> tuple[Answer, Film | None] | None:
+        answer = await self.storage.undo(user_id)
+        if answer is None:
+            return None
+        film = self.film(answer.item_id) if answer.item_id in self.catalog else None
+        return answer, film
+
+    async def rating_count(self, user_id: int) -> int:
+        return await self.storage.rating_count(user_id)
+
+    # ------------------------------------------------------------------ recommending
+
+    async def user_vector(self, user_id: int) -> tuple[UserVector, int]:
+        """Fold the user in from their stored ratings, now: nothing is retrained."""
+        ratings = await self.storage.ratings(user_id)
+        ids = np.array([r.item_id for r in ratings], np.int64)
+        stars = np.array([r.stars for r in ratings], np.float32)
+        return self.model.fold_in(ids, stars), len(ratings)
+
+    async def recommend(
+        self, user_id: int, filter: Filter | None = None, page: int = 0
+    ) -> RecommendationPage:
+        filter = filter or Filter()
+        page = max(0, min(page, MAX_PAGES - 1))
+        model = self.model
+        ratings = await self.storage.ratings(user_id)
+        dismissed = await self.storage.dismissed(user_id)
+        rated_ids = np.array([r.item_id for r in ratings], np.int64)
+        rated_stars = np.array([r.stars for r in ratings], np.float32)
+        # Films the user merely skipped may come back; rated or dismissed ones never do.
+        exclude = np.concatenate(
+            [rated_ids, [i for i, kind in dismissed.items() if kind != "skipped"]]
+        ).astype(np.int64)
+        personal = len(ratings) >= PERSONAL_AFTER
+        vector = model.fold_in(rated_ids, rated_stars) if personal else None
+        candidates = filter.candidates(self.catalog)
+        if candidates is None:
+            candidates = self._catalogued(model)
+        want = (page + 1) * PAGE_SIZE + 1
+        ids, _ = model.recommend(vector, n=want * 3, exclude=exclude, candidates=candidates)
+        ids = self._likely_liked_first(model, vector, ids)[:want]
+        shown = ids[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+        stars = model.predict(vector, shown)
+        because = self._because(model, shown, rated_ids, rated_stars) if personal else {}
+        items = [
+            Recommendation(self.film(int(i)), float(s), because.get(int(i), ()))
+            for i, s in zip(shown, stars, strict=True)
+        ]
+        return RecommendationPage(
+            items,
+            page,
+            len(ids) > (page + 1) * PAGE_SIZE and page + 1 < MAX_PAGES,
+            personal,
+            len(ratings),
+            filter,
+        )
+
+    @staticmethod
+    def _likely_liked_first(
+        model: FactorModel, vector: UserVector | None, ids: np.ndarray
+    ) -> np.ndarray:
+        """Keep the rank head's order, but move films the star head expects the user to
+        dislike (under 3 stars) behind the rest: "you will probably watch it" is not enough."""
+        if vector is None or len(ids) == 0:
+            return ids
+        liked = model.predict(vector, ids) >= LIKELY_STARS
+        return np.concatenate([ids[liked], ids[~liked]])
+
+    def _because(
+        self,
+        model: FactorModel,
+        shown: np.ndarray,
+        rated_ids: np.ndarray,
+        rated_stars: np.ndarray,
+    ) -> dict[int, tuple[str, ...]]:
+        """For each shown film, the two liked films most similar to it (rank-head cosine)."""
+        liked = rated_ids[rated_stars >= LIKED_STARS]
+        liked_rows = model.items.rows(liked)
+        liked = liked[liked_rows >= 0]
+        liked_rows = liked_rows[liked_rows >= 0]
+        if len(liked) == 0 or len(shown) == 0:
+            return {}
+        factors = model.rank_item_factors.numpy()
+        norms = np.linalg.norm(factors, axis=1) + 1e-9
+        a = factors[model.items.rows(shown)] / norms[model.items.rows(shown), None]
+        b = factors[liked_rows] / norms[liked_rows, None]
+        similarity = a @ b.T
+        out = {}
+        for row, item in enumerate(shown.tolist()):
+            best = np.argsort(-similarity[row])[:2]
+            titles = [
+                self.catalog.title(int(liked[j]))
+                for j in best
+                if similarity[row, j] > 0.2 and int(liked[j]) in self.catalog
+            ]
+            out[item] = tuple(titles)
+        return out
+
+    async def similar(self, item_id: int, n: int = 10) -> list[Film]:
+        model = self.model
+        if model.items.row(item_id) is None:
+            return []
+        ids, _ = model.similar_items(item_id, n=n * 2)
+        return [self.film(int(i)) for i in ids if int(i) in self.catalog][:n]
+
+    def search(self, query: str, limit: int = 8) -> list[Film]:
+        return [self.film(i) for i in self.titles.search(query, limit)]
+
+    # ------------------------------------------------------------------ lists
+
+    async def watch_later(self, user_id: int, item_id: int) -> bool:
+        self.film(item_id)
+        return await self.storage.watchlist_add(user_id, item_id)
+
+    async def unwatch(self, user_id: int, item_id: int) -> bool:
+        return await self.storage.watchlist_remove(user_id, item_id)
+
+    async def watchlist(self, user_id: int) -> list[Film]:
+        return [self.film(i) for i in await self.storage.watchlist(user_id) if i in self.catalog]
+
+    async def not_interested(self, user_id: int, item_id: int) -> None:
+        await self.dismiss(user_id, item_id, "not_interested")
+        await self.storage.watchlist_remove(user_id, item_id)
+
+    async def my_ratings(self, user_id: int, page: int = 0, per_page: int = 8) -> RatingsPage:
+        total = await self.storage.rating_count(user_id)
+        pages = max(1, -(-total // per_page))
+        page = max(0, min(page, pages - 1))
+        rows = await self.storage.ratings(user_id, limit=per_page, offset=page * per_page)
+        items = [
+            RatedFilm(self.film(r.item_id), r.stars) for r in rows if r.item_id in self.catalog
+        ]
+        return RatingsPage(items, page, pages, total)
+
+    async def delete_rating(self, user_id: int, item_id: int) -> bool:
+        return await self.storage.delete_rating(user_id, item_id)
+
+    async def forget(self, user_id: int) -> bool:
+        return await self.storage.forget_user(user_id)
+
+    async def export_csv(self, user_id: int) -> str:
+        """The user's ratings with titles, newest first, as CSV text."""
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["movielens_id", "title", "year", "stars", "rated_at_utc"])
+        for r in await self.storage.ratings(user_id):
+            film = self.film(r.item_id) if r.item_id in self.catalog else None
+            writer.writerow(
+                [
+                    r.item_id,
+                    film.title if film else "",
+                    film.year if film and film.year else "",
+                    f"{r.stars:g}",
+                    datetime.fromtimestamp(r.updated_at, UTC).strftime("%Y-%m-%d %H:%M:%S"),
+                ]
+            )
+        return out.getvalue()

@@ -1,0 +1,224 @@
+"""How the bot's answers look: HTML text and button rows, for Telegram and the console alike.
+
+Every piece of text that comes from data (titles, queries, names) goes through ``escape``:
+replies use Telegram's HTML parse mode.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from urllib.parse import quote_plus
+
+from bot import callbacks as cb
+from bot.service import (
+    SHARPEN_AFTER,
+    Card,
+    Film,
+    RatingsPage,
+    RecommendationPage,
+)
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: str | None = None  # callback data, built by bot.callbacks
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str  # HTML
+    buttons: list[list[Button]] = field(default_factory=list)
+    document: tuple[str, bytes] | None = None  # (file name, content)
+
+
+def escape(text: str) -> str:
+    """Text for HTML parse mode: only &, < and > are special outside attributes."""
+    return html.escape(text, quote=False)
+
+
+COMMANDS: list[tuple[str, str]] = [
+    ("rate", "rate films with buttons"),
+    ("recommend", "films for you: /recommend comedy, /recommend 1990s"),
+    ("search", "find a film: /search heat 1995"),
+    ("similar", "films like one you name: /similar alien"),
+    ("watchlist", "films you saved for later"),
+    ("myratings", "your ratings: change or delete them"),
+    ("undo", "take back your last answer"),
+    ("export", "your ratings as a CSV file"),
+    ("forget", "delete everything I know about you"),
+    ("help", "what I can do"),
+]
+
+
+def film_label(film: Film) -> str:
+    return f"{film.title} ({film.year})" if film.year else film.title
+
+
+def film_html(film: Film) -> str:
+    return f"<b>{escape(film.title)}</b>" + (f" ({film.year})" if film.year else "")
+
+
+def lookup_url(film: Film) -> str:
+    if film.imdb_id:
+        return f"https://www.imdb.com/title/tt{film.imdb_id:07d}/"
+    return "https://www.imdb.com/find/?q=" + quote_plus(film_label(film))
+
+
+def stars_text(stars: float) -> str:
+    return f"{stars:.1f}".rstrip("0").rstrip(".") + "★"
+
+
+def progress(rated: int) -> str:
+    if rated == 0:
+        return "Rate a few films you have seen and I will learn your taste."
+    if rated < SHARPEN_AFTER:
+        return f"{rated} rated — recommendations sharpen after {SHARPEN_AFTER}."
+    return f"{rated} rated — /recommend whenever you like."
+
+
+def welcome(first_name: str) -> Reply:
+    name = escape(first_name.strip()[:64]) or "there"
+    return Reply(
+        f"Hi {name}! I recommend films you will enjoy.\n\n"
+        "Rate a few films you have seen with the buttons below — one tap each — and I will "
+        "learn your taste. Then /recommend gives you films picked for you.\n"
+        "/help lists everything I can do."
+    )
+
+
+def help_text() -> Reply:
+    lines = ["<b>What I can do</b>"]
+    lines += [f"/{name} — {escape(text)}" for name, text in COMMANDS]
+    lines.append("\nOr just send me a film title to look it up.")
+    return Reply("\n".join(lines))
+
+
+def card(c: Card) -> Reply:
+    film = c.film
+    lines = [film_html(film)]
+    if film.genres:
+        lines.append(escape(" · ".join(film.genres)))
+    lines.append(f'<a href="{html.escape(lookup_url(film))}">Look it up</a>')
+    if c.current_stars is not None:
+        lines.append(f"You rated it {stars_text(c.current_stars)}")
+    lines.append("")
+    lines.append(escape(progress(c.rated)))
+    i = film.item_id
+    whole = [Button(f"★{s}", cb.build(cb.Rate(i, float(s)))) for s in range(1, 6)]
+    halves = [Button(f"{s}½", cb.build(cb.Rate(i, s + 0.5))) for s in range(1, 5)]
+    others = [
+        Button("Haven't seen", cb.build(cb.Dismiss(i, "unseen"))),
+        Button("Skip", cb.build(cb.Dismiss(i, "skipped"))),
+        Button("Done", cb.build(cb.Done())),
+    ]
+    return Reply("\n".join(lines), [whole, halves, others])
+
+
+def no_more_cards(rated: int) -> Reply:
+    return Reply(f"That's every film I know! {escape(progress(rated))}")
+
+
+def done(rated: int) -> Reply:
+    text = f"Thanks! {escape(progress(rated))}"
+    return Reply(text, [[Button("Recommend now", cb.build(cb.RecMore(0)))]])
+
+
+def recommendations(page: RecommendationPage, filter_key: str | None) -> Reply:
+    described = page.filter.describe()
+    if not page.items:
+        if described:
+            return Reply(
+                f"I have nothing left to suggest in {escape(described)}. Try another filter."
+            )
+        return Reply("I have nothing left to suggest — you have seen it all! /rate some more.")
+    if page.personal:
+        title = "Films for you" + (f" — {escape(described)}" if described else "")
+    else:
+        title = "Popular, well-liked films" + (f" — {escape(described)}" if described else "")
+    lines = [f"<b>{title}</b>" + (f" (page {page.page + 1})" if page.page else ""), ""]
+    buttons = []
+    start = page.page * 10
+    for n, rec in enumerate(page.items, start=start + 1):
+        line = f"{n}. {film_html(rec.film)} — {stars_text(rec.stars)}"
+        if rec.because:
+            line += "\n    <i>because you liked " + escape(" and ".join(rec.because)) + "</i>"
+        lines.append(line)
+        i = rec.film.item_id
+        buttons.append(
+            [
+                Button(f"{n}. Rate", cb.build(cb.OpenFilm(i))),
+                Button("Watch later", cb.build(cb.WatchLater(i))),
+                Button("Not interested", cb.build(cb.NotInterested(i))),
+            ]
+        )
+    if not page.personal:
+        lines += ["", escape(f"Rate at least {5} films (/rate) and these become yours alone.")]
+    if page.has_more:
+        buttons.append([Button("More", cb.build(cb.RecMore(page.page + 1, filter_key)))])
+    return Reply("\n".join(lines), buttons)
+
+
+def film_list(title: str, films: list[Film], empty: str) -> Reply:
+    if not films:
+        return Reply(escape(empty))
+    buttons = [[Button(film_label(f)[:60], cb.build(cb.OpenFilm(f.item_id)))] for f in films]
+    return Reply(f"<b>{escape(title)}</b>", buttons)
+
+
+def watchlist(films: list[Film]) -> Reply:
+    if not films:
+        return Reply(
+            "Your watchlist is empty. Tap “Watch later” under a recommendation to save one."
+        )
+    lines = ["<b>Your watchlist</b>", ""]
+    buttons = []
+    for n, film in enumerate(films, start=1):
+        lines.append(f"{n}. {film_html(film)}")
+        buttons.append(
+            [
+                Button(f"{n}. Watched it — rate", cb.build(cb.OpenFilm(film.item_id))),
+                Button("Remove", cb.build(cb.WatchRemove(film.item_id))),
+            ]
+        )
+    return Reply("\n".join(lines), buttons)
+
+
+def my_ratings(page: RatingsPage) -> Reply:
+    if page.total == 0:
+        return Reply("You have not rated anything yet. /rate to start.")
+    lines = [f"<b>Your ratings</b> ({page.total}, page {page.page + 1} of {page.pages})", ""]
+    buttons = []
+    for rated in page.items:
+        lines.append(f"{stars_text(rated.stars)} {film_html(rated.film)}")
+        buttons.append(
+            [
+                Button(
+                    f"✎ {film_label(rated.film)[:40]}", cb.build(cb.OpenFilm(rated.film.item_id))
+                ),
+                Button("Delete", cb.build(cb.DeleteRating(rated.film.item_id))),
+            ]
+        )
+    nav = []
+    if page.page > 0:
+        nav.append(Button("‹ Previous", cb.build(cb.MyRatings(page.page - 1))))
+    if page.page + 1 < page.pages:
+        nav.append(Button("Next ›", cb.build(cb.MyRatings(page.page + 1))))
+    if nav:
+        buttons.append(nav)
+    return Reply("\n".join(lines), buttons)
+
+
+def forget_prompt() -> Reply:
+    return Reply(
+        "This deletes <b>everything</b> I know about you: ratings, watchlist, answers. "
+        "It cannot be undone. Sure?",
+        [
+            [
+                Button("Yes, forget me", cb.build(cb.ForgetConfirm())),
+                Button("Cancel", cb.build(cb.ForgetCancel())),
+            ]
+        ],
+    )

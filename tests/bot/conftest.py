@@ -1,0 +1,54 @@
+"""A real model trained on real MovieLens 100k (small and quick), and a service over a real
+SQLite file: the bot's tests use the real parts, never mocks."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.chat import Chat
+from bot.service import MovieService
+from bot.storage import Storage
+from recsys import FactorModel, TrainConfig, Trainer
+from recsys.data import Dataset, default_data_dir, load_dataset
+
+QUICK = TrainConfig(factors=16, rank_factors=32, epochs=12, rank_sweeps=6, neighbours=20)
+
+
+@pytest.fixture(scope="session")
+def movielens() -> Dataset:
+    if not (default_data_dir() / "ml-100k").exists():
+        pytest.skip("MovieLens 100k not fetched: run `python -m recsys fetch ml-100k`")
+    return load_dataset("ml-100k")
+
+
+@pytest.fixture(scope="session")
+def trained(movielens: Dataset, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model file trained once per test session."""
+    path = tmp_path_factory.mktemp("model") / "model.safetensors"
+    Trainer(QUICK).fit(movielens.ratings).save(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def model(trained: Path) -> FactorModel:
+    return FactorModel.load(trained)
+
+
+@pytest.fixture
+async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
+    store = await Storage.open(tmp_path / "bot.sqlite3")
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+def service(storage: Storage, model: FactorModel, movielens: Dataset) -> MovieService:
+    return MovieService(storage, model, movielens.catalog)
+
+
+@pytest.fixture
+def chat(service: MovieService) -> Chat:
+    return Chat(service)

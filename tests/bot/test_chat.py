@@ -1,0 +1,130 @@
+"""The conversation without Telegram: commands, text and button presses, good and bad."""
+
+from __future__ import annotations
+
+import re
+
+from bot import callbacks as cb
+from bot.chat import EXPIRED, Chat, Person
+from bot.views import Reply
+
+ADA = Person(4242, "Ada", "en")
+STAR_WARS = 50
+
+
+def buttons(reply: Reply) -> dict[str, str]:
+    return {b.label: b.data or "" for row in reply.buttons for b in row}
+
+
+def card_item(reply: Reply) -> int:
+    rate = next(b.data for row in reply.buttons for b in row if b.data and b.data.startswith("r"))
+    parsed = cb.parse(rate)
+    assert isinstance(parsed, cb.Rate)
+    return parsed.item_id
+
+
+async def test_start_welcomes_then_shows_a_card(chat: Chat) -> None:
+    welcome, card = await chat.command(ADA, "start")
+    assert "Ada" in welcome.text and "/recommend" in welcome.text
+    assert {"★1", "★5", "Haven't seen", "Skip", "Done"} <= set(buttons(card))
+    [deep] = await chat.command(ADA, "start", "rate")  # t.me/<bot>?start=rate
+    assert card_item(deep) == card_item(card)
+
+
+async def test_ten_taps_rate_ten_films_each_editing_the_card(chat: Chat) -> None:
+    [card] = await chat.command(ADA, "rate")
+    rated = []
+    for _ in range(10):
+        item = card_item(card)
+        outcome = await chat.button(ADA, buttons(card)["★4"])
+        assert outcome.edit is not None and not outcome.send
+        assert outcome.notice == "Saved 4★"
+        rated.append(item)
+        card = outcome.edit
+    assert len(set(rated)) == 10
+    assert await chat.service.rating_count(ADA.user_id) == 10
+    assert "10 rated" in card.text
+    [recs] = await chat.command(ADA, "recommend")
+    assert "Films for you" in recs.text
+    assert not set(rated) & {
+        cb.parse(b.data).item_id  # type: ignore[union-attr]
+        for row in recs.buttons
+        for b in row
+        if b.data and b.data.startswith("o")
+    }
+
+
+async def test_half_stars_and_haven_t_seen(chat: Chat) -> None:
+    [card] = await chat.command(ADA, "rate")
+    first = card_item(card)
+    outcome = await chat.button(ADA, buttons(card)["3½"])
+    assert await chat.service.storage.rating(ADA.user_id, first) == 3.5
+    second = card_item(outcome.edit)  # type: ignore[arg-type]
+    await chat.button(ADA, buttons(outcome.edit)["Haven't seen"])  # type: ignore[arg-type]
+    assert (await chat.service.storage.dismissed(ADA.user_id))[second] == "unseen"
+
+
+async def test_forged_and_stale_buttons_change_nothing(chat: Chat) -> None:
+    await chat.command(ADA, "start")
+    for data in ["", "r1:50:11", "r1:50:0", "r1:-5:8", "xx:1", "r1:99999999:8", "r0:50:8", "∞"]:
+        outcome = await chat.button(ADA, data)
+        assert outcome.notice == EXPIRED and outcome.edit is None and not outcome.send
+    assert await chat.service.rating_count(ADA.user_id) == 0
+    assert await chat.service.storage.answered_item_ids(ADA.user_id) == set()
+
+
+async def test_a_second_tap_on_an_old_card_does_not_skip_a_film(chat: Chat) -> None:
+    [card] = await chat.command(ADA, "rate")
+    tap = buttons(card)["★5"]
+    first = await chat.button(ADA, tap)
+    second = await chat.button(ADA, tap)  # same data again: same state, same next card
+    assert first.edit == second.edit
+    assert await chat.service.rating_count(ADA.user_id) == 1
+
+
+async def test_unknown_commands_and_odd_text(chat: Chat) -> None:
+    [reply] = await chat.command(ADA, "frobnicate")
+    assert "/help" in reply.text and "frobnicate" in reply.text
+    [reply] = await chat.text(ADA, "x" * 10_000)
+    assert "too long" in reply.text
+    [reply] = await chat.text(ADA, "שלום 🎬 <b>&")
+    assert "<b>&" not in reply.text  # escaped for HTML
+    [reply] = await chat.command(ADA, "recommend", "klingon opera")
+    assert "don't know the genre" in reply.text
+    assert await chat.service.rating_count(ADA.user_id) == 0
+
+
+async def test_undo_myratings_delete_and_export(chat: Chat) -> None:
+    await chat.button(ADA, cb.build(cb.Rate(STAR_WARS, 5.0)))
+    await chat.button(ADA, cb.build(cb.Rate(1, 2.0)))
+    [undone] = await chat.command(ADA, "undo")
+    assert "Toy Story" in undone.text
+    [mine] = await chat.command(ADA, "myratings")
+    assert "Star Wars" in mine.text and "Toy Story" not in mine.text
+    [export] = await chat.command(ADA, "export")
+    assert export.document is not None and b"Star Wars" in export.document[1]
+    outcome = await chat.button(ADA, buttons(mine)["Delete"])
+    assert outcome.notice == "Deleted"
+    assert await chat.service.rating_count(ADA.user_id) == 0
+
+
+async def test_forget_needs_the_confirmation_button(chat: Chat) -> None:
+    await chat.button(ADA, cb.build(cb.Rate(STAR_WARS, 5.0)))
+    [prompt] = await chat.command(ADA, "forget")
+    assert await chat.service.rating_count(ADA.user_id) == 1
+    await chat.button(ADA, buttons(prompt)["Cancel"])
+    assert await chat.service.rating_count(ADA.user_id) == 1
+    outcome = await chat.button(ADA, buttons(prompt)["Yes, forget me"])
+    assert "forgotten" in (outcome.edit.text if outcome.edit else "")
+    assert await chat.service.rating_count(ADA.user_id) == 0
+
+
+async def test_more_pages_with_a_filter(chat: Chat) -> None:
+    for item in range(1, 8):
+        await chat.button(ADA, cb.build(cb.Rate(item, 4.0)))
+    [first] = await chat.command(ADA, "recommend", "drama")
+    outcome = await chat.button(ADA, buttons(first)["More"])
+    [second] = outcome.send
+    assert "page 2" in second.text and "drama" in second.text
+    numbers = [int(n) for n in re.findall(r"^(\d+)\. ", second.text, re.M)]
+    assert numbers[0] == 11
