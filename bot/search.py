@@ -54,9 +54,11 @@ class TitleIndex:
             score_cutoff=60,
         )
         scored = []
-        for _title, score, row in hits:
+        for title, score, row in hits:
+            if len(title) < 3 and title != text:
+                continue  # "M" (1931) partially matches anything with an m in it
             total = score + self._bonus[row]
-            if normalise(self._titles[row]) == text:
+            if title == text:
                 total += 5.0  # an exact title beats a longer one containing it
             if year is not None:
                 total += 8.0 if self._years[row] == year else -8.0
