@@ -52,6 +52,7 @@ class Chat:
             "similar": self._similar,
             "watchlist": self._watchlist,
             "myratings": self._my_ratings,
+            "map": self._map,
             "undo": self._undo,
             "forget": self._forget,
             "export": self._export,
@@ -142,6 +143,16 @@ class Chat:
 
     async def _my_ratings(self, person: Person, args: str) -> list[Reply]:
         return [views.my_ratings(await self.service.my_ratings(person.user_id))]
+
+    async def _map(self, person: Person, args: str) -> list[Reply]:
+        png = await self.service.taste_map(person.user_id)
+        if png is None:
+            return [Reply("Rate at least 5 films (/rate) and I will draw your map of films.")]
+        caption = (
+            "Films that the same people watch sit together. Yours are coloured by your stars; "
+            "the blue stars are what I suggest next."
+        )
+        return [Reply(caption, photo=png)]
 
     async def _undo(self, person: Person, args: str) -> list[Reply]:
         return [Reply(await self._undo_text(person.user_id))]

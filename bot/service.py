@@ -7,6 +7,7 @@ awaited (committed) before a method returns, so a reply never promises what a cr
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from bot.storage import Answer, DismissKind, Storage
 from recsys import FactorModel, UserVector
 from recsys.data import Catalog
 from recsys.elicit import next_items
+from recsys.plots import build_user_map, png_bytes
 
 PERSONAL_AFTER = 5  # ratings before /recommend stops showing the popular list
 SHARPEN_AFTER = 10  # ratings after which recommendations are good; said on every card
@@ -279,6 +281,23 @@ class MovieService:
             ]
             out[item] = tuple(titles)
         return out
+
+    async def taste_map(self, user_id: int) -> bytes | None:
+        """The film map with the user's ratings and top recommendations, as PNG bytes; None
+        with too few ratings. Drawing takes ~0.5 s, so it runs in a worker thread."""
+        ratings = await self.storage.ratings(user_id)
+        if len(ratings) < PERSONAL_AFTER:
+            return None
+        page = await self.recommend(user_id)
+        ids = [r.item_id for r in ratings]
+        stars = [r.stars for r in ratings]
+        recommended = [rec.film.item_id for rec in page.items]
+        model, catalog = self.model, self.catalog
+
+        def draw() -> bytes:
+            return png_bytes(build_user_map(model, catalog, ids, stars, recommended))
+
+        return await asyncio.to_thread(draw)
 
     async def similar(self, item_id: int, n: int = 10) -> list[Film]:
         model = self.model

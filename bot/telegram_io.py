@@ -35,6 +35,10 @@ def markup(reply: Reply) -> InlineKeyboardMarkup | None:
 
 
 async def send(bot: ExtBot, chat_id: int, reply: Reply) -> Message:
+    if reply.photo is not None:
+        return await bot.send_photo(
+            chat_id, InputFile(reply.photo, filename="map.png"), caption=reply.text[:1024]
+        )
     if reply.document is not None:
         name, content = reply.document
         return await bot.send_document(

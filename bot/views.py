@@ -32,6 +32,7 @@ class Reply:
     text: str  # HTML
     buttons: list[list[Button]] = field(default_factory=list)
     document: tuple[str, bytes] | None = None  # (file name, content)
+    photo: bytes | None = None  # a PNG; ``text`` becomes its caption
 
 
 def escape(text: str) -> str:
@@ -46,6 +47,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("similar", "films like one you name: /similar alien"),
     ("watchlist", "films you saved for later"),
     ("myratings", "your ratings: change or delete them"),
+    ("map", "a map of the films you rated and the ones I suggest"),
     ("undo", "take back your last answer"),
     ("export", "your ratings as a CSV file"),
     ("forget", "delete everything I know about you"),

@@ -9,6 +9,7 @@ bare Figure renders with the Agg canvas.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,13 @@ def _save(figure: Figure, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=DPI, format="png")
     return path
+
+
+def png_bytes(figure: Figure) -> bytes:
+    """The figure as PNG bytes, for sending without touching the disk."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, dpi=DPI, format="png")
+    return buffer.getvalue()
 
 
 def _message(figure: Figure, text: str, title: str) -> None:

@@ -128,3 +128,13 @@ async def test_more_pages_with_a_filter(chat: Chat) -> None:
     assert "page 2" in second.text and "drama" in second.text
     numbers = [int(n) for n in re.findall(r"^(\d+)\. ", second.text, re.M)]
     assert numbers[0] == 11
+
+
+async def test_map_is_a_png_after_a_few_ratings(chat: Chat) -> None:
+    [early] = await chat.command(ADA, "map")
+    assert early.photo is None and "at least 5" in early.text
+    for item in (50, 172, 181, 1, 127, 100):
+        await chat.button(ADA, cb.build(cb.Rate(item, 4.0)))
+    [reply] = await chat.command(ADA, "map")
+    assert reply.photo is not None and reply.photo.startswith(b"\x89PNG\r\n\x1a\n")
+    assert len(reply.photo) > 50_000

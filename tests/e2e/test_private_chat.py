@@ -54,6 +54,10 @@ async def test_rate_ten_recommend_search_undo_forget(
         assert f"{title}\n" not in (recs.text or "") + "\n"
     assert "More" in recs.button_texts
 
+    await alice.send("/map")
+    picture = await alice.wait_for_message(lambda m: m.photo is not None, timeout=30)
+    assert "blue stars" in (picture.caption or "")
+
     await alice.send("star wars")
     found = await alice.wait_for_message(lambda m: "Is it one of these?" in (m.text or ""))
     await alice.press(found, "Star Wars (1977)")
