@@ -14,7 +14,7 @@ import torch
 
 from recsys.interactions import Interactions
 from recsys.metrics import RELEVANT_STARS
-from recsys.model import FactorModel
+from recsys.model import FactorModel, UserVector
 from recsys.vocab import Vocabulary
 
 
@@ -98,18 +98,36 @@ class Popularity:
 class ModelScorer:
     """A trained :class:`FactorModel` seen through the :class:`Scorer` interface.
 
-    ``history`` holds the training ratings, which the neighbour head predicts from.
+    ``history`` holds the training ratings: the neighbour head predicts from them, and a user
+    the model has never seen is folded in from them (as the bot does with its users).
     """
 
     def __init__(self, model: FactorModel, history: pd.DataFrame | None = None) -> None:
         self.model = model
         self.items = model.items
         self.history = history
+        self._histories: dict[int, tuple[np.ndarray, np.ndarray]] | None = None
+
+    def _history(self, user: int) -> tuple[np.ndarray, np.ndarray] | None:
+        if self.history is None:
+            return None
+        if self._histories is None:
+            self._histories = {
+                int(u): (g["item_id"].to_numpy(), g["rating"].to_numpy())
+                for u, g in self.history.groupby("user_id")
+            }
+        return self._histories.get(user)
+
+    def _vector(self, user: int) -> UserVector | None:
+        history = self._history(user)
+        if self.model.users.row(user) is None:
+            return self.model.fold_in(*history) if history is not None else None
+        return self.model.user_vector(user, history)
 
     def predict_pairs(self, user_ids: np.ndarray, item_ids: np.ndarray) -> np.ndarray:
         m = self.model
-        if m.neighbours is not None and self.history is not None:
-            return self._predict_blended(user_ids, item_ids)
+        if self.history is not None:
+            return self._predict_per_user(user_ids, item_ids)
         u, i = m.users.rows(user_ids), m.items.rows(item_ids)
         known_u, known_i = u >= 0, i >= 0
         u, i = np.where(known_u, u, 0), np.where(known_i, i, 0)
@@ -118,17 +136,11 @@ class ModelScorer:
         stars += np.where(known_u, m.user_bias.numpy()[u] + np.where(known_i, dot, 0), 0)
         return np.clip(stars, *m.rating_scale).astype(np.float32)
 
-    def _predict_blended(self, user_ids: np.ndarray, item_ids: np.ndarray) -> np.ndarray:
-        assert self.history is not None
-        histories = {
-            int(user): (group["item_id"].to_numpy(), group["rating"].to_numpy())
-            for user, group in self.history.groupby("user_id")
-        }
+    def _predict_per_user(self, user_ids: np.ndarray, item_ids: np.ndarray) -> np.ndarray:
         out = np.empty(len(user_ids), np.float32)
         pairs = pd.DataFrame({"user": user_ids, "item": item_ids})
         for user, group in pairs.groupby("user"):
-            vector = self.model.user_vector(int(user), histories.get(int(user)))
-            stars = self.model.predict(vector, group["item"].to_numpy())
+            stars = self.model.predict(self._vector(int(user)), group["item"].to_numpy())
             out[group.index.to_numpy()] = stars
         return np.nan_to_num(out, nan=self.model.global_mean)
 
@@ -137,7 +149,7 @@ class ModelScorer:
         rows = m.users.rows(user_ids)
         factors = m.rank_user_factors[torch.from_numpy(np.maximum(rows, 0))]
         scores = factors @ m.rank_item_factors.T
-        unknown = torch.from_numpy(rows < 0)
-        if bool(unknown.any()):
-            scores[unknown] = m.item_popularity
+        for position in np.flatnonzero(rows < 0):
+            vector = self._vector(int(user_ids[position]))
+            scores[position] = torch.from_numpy(np.asarray(m.scores(vector), np.float32))
         return scores

@@ -79,8 +79,9 @@ class FactorModel:
     item_popularity: torch.Tensor  # (n_items,) ratings of 4+ stars: popular *and* well liked
     fold_in_settings: FoldInSettings
     neighbours: NeighbourHead | None = None
-    blend: tuple[float, float, float] = (0.0, 1.0, 0.0)
-    """Stars = b0 + b1·star head + b2·neighbour head, fitted on validation ratings."""
+    blend: tuple[float, ...] = (0.0, 1.0, 0.0)
+    """Stars = b0 + b1·star head + b2·neighbour head (+ b3·rank-head score), fitted on
+    validation ratings."""
     rating_scale: tuple[float, float] = (1.0, 5.0)
     metadata: dict[str, Any] = field(default_factory=dict)
 
@@ -203,8 +204,10 @@ class FactorModel:
             stars = stars + vec.star_bias + self._q[safe] @ vec.star_factors
             if self.neighbours is not None and len(vec.rated_rows):
                 other = self.neighbours.predict(vec.rated_rows, vec.rated_stars, safe)
-                b0, b1, b2 = self.blend
+                b0, b1, b2, *rest = self.blend
                 stars = b0 + b1 * stars + b2 * other
+                if rest:  # the rank head's score says how much the user's taste fits the film
+                    stars = stars + rest[0] * (self._v[safe] @ vec.rank_factors)
         out = np.clip(stars, *self.rating_scale).astype(np.float32)
         out[~known] = np.nan
         return out

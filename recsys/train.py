@@ -229,7 +229,7 @@ class Trainer:
         global_mean: float,
         run: _Run,
         history: dict[str, Any],
-        blend: tuple[float, float, float],
+        blend: tuple[float, ...],
         started: float,
     ) -> FactorModel:
         cfg = self.config
@@ -312,7 +312,7 @@ _BLEND_SAMPLE = 200_000  # three weights need far fewer pairs than a big data se
 
 def _fit_blend(
     run: _Run, train: Interactions, valid: Interactions, global_mean: float, seed: int
-) -> tuple[float, float, float]:
+) -> tuple[float, ...]:
     """Least-squares weights (b0, b1, b2) of star head and neighbour head on validation."""
     assert run.neighbours is not None
     if len(valid) > _BLEND_SAMPLE:
@@ -320,9 +320,11 @@ def _fit_blend(
         valid = valid.subset(np.sort(pick))
     star = _star_predictions(run.star, valid, global_mean).numpy().astype(np.float64)
     other = predict_pairs(run.neighbours, train.by_user, valid.user_rows, valid.item_rows)
-    design = np.column_stack([np.ones_like(star), star, other])
+    u, i = torch.from_numpy(valid.user_rows), torch.from_numpy(valid.item_rows)
+    taste = (run.rank_users[u] * run.rank_items[i]).sum(1).numpy().astype(np.float64)
+    design = np.column_stack([np.ones_like(star), star, other, taste])
     weights = np.linalg.lstsq(design, valid.ratings.astype(np.float64), rcond=None)[0]
-    return float(weights[0]), float(weights[1]), float(weights[2])
+    return tuple(float(w) for w in weights)
 
 
 def _star_predictions(state: _StarState, data: Interactions, global_mean: float) -> torch.Tensor:
