@@ -25,7 +25,9 @@ $(MODEL): $(DATA_DIR)/ml-100k/.complete
 
 model: $(MODEL)
 
-run: $(MODEL)
+# The bot trains its first model itself (leaving out the fixed holdout that retraining
+# compares models on), with a progress bar, when MODEL_PATH does not exist yet.
+run: data
 	$(PY) -m bot
 
 test: data

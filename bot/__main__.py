@@ -54,10 +54,10 @@ def run_telegram(settings: Settings) -> None:
             url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
             webhook_url=settings.webhook_url,
             secret_token=webhook_secret(settings),
-            allowed_updates=["message", "callback_query"],
+            allowed_updates=["message", "callback_query", "poll"],
         )
     else:
-        application.run_polling(allowed_updates=["message", "callback_query"])
+        application.run_polling(allowed_updates=["message", "callback_query", "poll"])
 
 
 def webhook_secret(settings: Settings) -> str:

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import logging
 
-from telegram import BotCommand, BotCommandScopeAllPrivateChats
+from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
 from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    CommandHandler,
     MessageHandler,
+    PollHandler,
     filters,
 )
 from telegram.request import BaseRequest
 
+from bot import callbacks as cb
 from bot.config import Settings
-from bot.handlers import errors, private
+from bot.handlers import admin, errors, group, private
 from bot.runtime import RESOURCES_KEY, close_resources, open_resources
-from bot.views import COMMANDS
+from bot.views import COMMANDS, GROUP_COMMANDS
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +47,21 @@ def build_application(settings: Settings, request: BaseRequest | None = None) ->
         builder = builder.base_url(settings.telegram_api_base_url)
     application = builder.build()
 
+    # Groups first: movie nights (commands, their buttons, the bot's own polls).
+    application.add_handler(
+        MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, group.command)
+    )
+    night_buttons = cb.pattern(cb.NightJoin, cb.NightLeave, cb.NightSuggest, cb.NightVote)
+    application.add_handler(CallbackQueryHandler(group.button, pattern=night_buttons))
+    application.add_handler(PollHandler(group.poll))
+
     private_chat = filters.ChatType.PRIVATE
+    for name, callback in (
+        ("retrain", admin.retrain),
+        ("rollback", admin.rollback),
+        ("stats", admin.stats),
+    ):
+        application.add_handler(CommandHandler(name, callback, filters=private_chat))
     application.add_handler(MessageHandler(private_chat & filters.COMMAND, private.command))
     application.add_handler(
         MessageHandler(private_chat & filters.TEXT & ~filters.COMMAND, private.text)
@@ -66,6 +83,14 @@ def _post_init(settings: Settings):
             [BotCommand(name, text) for name, text in COMMANDS],
             scope=BotCommandScopeAllPrivateChats(),
         )
+        await application.bot.set_my_commands(
+            [BotCommand(name, text) for name, text in GROUP_COMMANDS],
+            scope=BotCommandScopeAllGroupChats(),
+        )
+        if application.job_queue is not None:
+            application.job_queue.run_daily(
+                admin.nightly, time=settings.retrain_at, name="nightly-retraining"
+            )
         log.info("moviebot is up as @%s", application.bot.username)
 
     return post_init

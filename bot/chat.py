@@ -66,6 +66,9 @@ class Chat:
 
     async def command(self, person: Person, name: str, args: str = "") -> list[Reply]:
         handler = self._commands.get(name.lower())
+        if name.lower() == "movienight":
+            return [Reply("Movie night works in groups: add me to a group chat and send "
+                          "/movienight there.")]  # fmt: skip
         if handler is None:
             return [Reply(f"I don't know /{_short(name)}. /help lists what I can do.")]
         await self.service.register(person.user_id, person.first_name, person.language)

@@ -87,10 +87,10 @@ class Settings(BaseSettings):
     concurrent_updates: int = Field(default=8, ge=1, le=256)
     """How many Telegram updates PTB may process at the same time."""
 
-    train_factors: int = Field(default=64, ge=1, le=1024)
+    train_factors: int = Field(default=32, ge=1, le=1024)
     """Latent factors of the model trained by retraining runs."""
 
-    train_epochs: int = Field(default=40, ge=1, le=10_000)
+    train_epochs: int = Field(default=80, ge=1, le=10_000)
     """Upper bound on training epochs of a retraining run."""
 
     train_seed: int = Field(default=0, ge=0, le=2**32 - 1)

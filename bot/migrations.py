@@ -146,6 +146,24 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )
         """,
     ),
+    # 4: a movie night's vote: the films put to it, the native poll that carries it, the pick.
+    (
+        "ALTER TABLE movie_nights ADD COLUMN poll_id TEXT",
+        "ALTER TABLE movie_nights ADD COLUMN poll_message_id INTEGER",
+        "ALTER TABLE movie_nights ADD COLUMN picked_item INTEGER",
+        # Poll updates carry only the poll id: this finds their night.
+        "CREATE UNIQUE INDEX movie_nights_by_poll ON movie_nights (poll_id) "
+        "WHERE poll_id IS NOT NULL",
+        """
+        CREATE TABLE night_films (
+            night_id INTEGER NOT NULL REFERENCES movie_nights (night_id) ON DELETE CASCADE,
+            position INTEGER NOT NULL CHECK (position BETWEEN 0 AND 11),
+            item_id  INTEGER NOT NULL,
+            score    REAL    NOT NULL,
+            PRIMARY KEY (night_id, position)
+        ) WITHOUT ROWID
+        """,
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bot.chat import Chat
 from bot.config import Settings
+from bot.group import Group
+from bot.retrain import Retrainer, training_config
 from bot.service import MovieService
 from bot.storage import Storage
-from recsys import FactorModel, TrainConfig
+from recsys import FactorModel
 from recsys.data import Dataset, fetch, load_dataset
+from recsys.holdout import HOLDOUT_SHARE, split_holdout
 
 log = logging.getLogger(__name__)
 DEFAULT_DATASET = "ml-100k"
@@ -29,6 +32,11 @@ class Resources:
     storage: Storage
     service: MovieService
     chat: Chat
+    retrainer: Retrainer
+    group: Group = field(init=False)  # movie nights in group chats, over the same service
+
+    def __post_init__(self) -> None:
+        self.group = Group(self.service)
 
 
 def load_catalogue_data(settings: Settings) -> Dataset:
@@ -46,7 +54,10 @@ def ensure_model(settings: Settings, dataset: Dataset) -> FactorModel:
     from recsys.cli import train_with_progress  # only needed on the very first start
 
     log.info("no model at %s yet: training one on %s (a few seconds)", path, dataset.name)
-    model = train_with_progress(dataset, TrainConfig(seed=settings.train_seed))
+    # Leave the fixed holdout out, so that retraining can compare later models with this one.
+    train, _ = split_holdout(dataset.ratings)
+    model = train_with_progress(replace(dataset, ratings=train), training_config(settings))
+    model.metadata["holdout_share"] = HOLDOUT_SHARE
     model.save(path)
     log.info("saved the new model to %s", path)
     return model
@@ -56,8 +67,13 @@ async def open_resources(settings: Settings) -> Resources:
     dataset = await asyncio.to_thread(load_catalogue_data, settings)
     model = await asyncio.to_thread(ensure_model, settings, dataset)
     storage = await Storage.open(settings.database_path)
+    abandoned = await storage.abandon_running_runs()
+    if abandoned:
+        log.warning("%d training run(s) were cut off by a restart; marked failed", abandoned)
     service = MovieService(storage, model, dataset.catalog)
-    return Resources(settings, storage, service, Chat(service))
+    return Resources(
+        settings, storage, service, Chat(service), Retrainer(settings, storage, service)
+    )
 
 
 async def close_resources(resources: Resources) -> None:

@@ -47,6 +47,7 @@ Row = tuple[Any, ...]
 
 __all__ = [
     "Answer",
+    "Ballot",
     "DismissKind",
     "MovieNight",
     "Rating",
@@ -118,6 +119,18 @@ class MovieNight:
     status: NightStatus
     created_by: int | None
     created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class Ballot:
+    """A movie night's vote: the films put to it as (item id, group score) in poll order, the
+    native poll that carries it, and the film picked once it closed."""
+
+    night_id: int
+    films: tuple[tuple[int, float], ...]
+    poll_id: str | None
+    poll_message_id: int | None
+    picked_item: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -612,6 +625,116 @@ class Storage:
             (night_id,),
         )
         return [user_id for (user_id,) in rows]
+
+    async def night_people(self, night_id: int) -> list[tuple[int, str]]:
+        """(user id, first name) of everyone in the night, in the order they joined."""
+        return [
+            (user_id, name)
+            for user_id, name in await self._fetch(
+                "SELECT p.user_id, u.first_name FROM night_participants p "
+                "JOIN users u USING (user_id) WHERE p.night_id = ? "
+                "ORDER BY p.joined_at, p.user_id",
+                (night_id,),
+            )
+        ]
+
+    async def ratings_of(self, user_ids: Sequence[int]) -> dict[int, list[Rating]]:
+        """Several users' ratings in one query (every id is a key, with [] if none)."""
+        rows = await self._fetch(
+            "SELECT user_id, item_id, stars, updated_at FROM ratings "
+            "WHERE user_id IN (SELECT value FROM json_each(?)) ORDER BY user_id, item_id",
+            (json.dumps([int(u) for u in user_ids]),),
+        )
+        out: dict[int, list[Rating]] = {int(u): [] for u in user_ids}
+        for user_id, item_id, stars, updated_at in rows:
+            out[user_id].append(Rating(item_id, float(stars), updated_at))
+        return out
+
+    async def dismissed_by_any(self, user_ids: Sequence[int]) -> set[int]:
+        """Films that any of these users dismissed, whichever way."""
+        rows = await self._fetch(
+            "SELECT DISTINCT item_id FROM dismissals "
+            "WHERE user_id IN (SELECT value FROM json_each(?))",
+            (json.dumps([int(u) for u in user_ids]),),
+        )
+        return {item_id for (item_id,) in rows}
+
+    async def open_vote(self, night_id: int, films: Sequence[tuple[int, float]]) -> bool:
+        """Move an open night to voting and store the films put to the vote, in poll order.
+        False (and nothing stored) when the night is not open: someone else got there first."""
+        async with self._transaction():
+            moved = await self._rows(
+                "UPDATE movie_nights SET status = 'voting' "
+                "WHERE night_id = ? AND status = 'open' RETURNING 1",
+                (night_id,),
+            )
+            if moved:
+                await self._conn.executemany(
+                    "INSERT INTO night_films (night_id, position, item_id, score) "
+                    "VALUES (?, ?, ?, ?)",
+                    [
+                        (night_id, position, int(item), float(score))
+                        for position, (item, score) in enumerate(films)
+                    ],
+                )
+        return bool(moved)
+
+    async def set_night_poll(self, night_id: int, poll_id: str, message_id: int) -> None:
+        """Remember the native poll (and its message) that carries a night's vote."""
+        async with self._lock:
+            await self._rows(
+                "UPDATE movie_nights SET poll_id = ?, poll_message_id = ? WHERE night_id = ?",
+                (poll_id, message_id, night_id),
+            )
+
+    async def ballot(self, night_id: int) -> Ballot | None:
+        """The night's vote; None for an unknown night (films are () before the vote)."""
+        async with self._lock:
+            night = await self._rows(
+                "SELECT poll_id, poll_message_id, picked_item FROM movie_nights WHERE night_id = ?",
+                (night_id,),
+            )
+            films = await self._rows(
+                "SELECT item_id, score FROM night_films WHERE night_id = ? ORDER BY position",
+                (night_id,),
+            )
+        if not night:
+            return None
+        poll_id, message_id, picked = night[0]
+        return Ballot(
+            night_id,
+            tuple((item, float(score)) for item, score in films),
+            poll_id,
+            message_id,
+            picked,
+        )
+
+    async def night_by_poll(self, poll_id: str) -> MovieNight | None:
+        rows = await self._fetch(
+            f"SELECT {_NIGHT_COLUMNS} FROM movie_nights WHERE poll_id = ?", (poll_id,)
+        )
+        return MovieNight(*rows[0]) if rows else None
+
+    async def close_vote(self, night_id: int, picked_item: int) -> bool:
+        """Close a night that is voting, with its pick. False when it was not voting (closed
+        already by another path: a button, a poll update)."""
+        async with self._lock:
+            closed = await self._rows(
+                "UPDATE movie_nights SET status = 'closed', picked_item = ? "
+                "WHERE night_id = ? AND status = 'voting' RETURNING 1",
+                (picked_item, night_id),
+            )
+        return bool(closed)
+
+    async def cancel_night(self, night_id: int) -> bool:
+        """Cancel a night that is still open or voting; True when it was."""
+        async with self._lock:
+            cancelled = await self._rows(
+                "UPDATE movie_nights SET status = 'cancelled' "
+                "WHERE night_id = ? AND status IN ('open', 'voting') RETURNING 1",
+                (night_id,),
+            )
+        return bool(cancelled)
 
     # -- training runs ------------------------------------------------------------------------
 

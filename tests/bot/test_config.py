@@ -52,7 +52,7 @@ def test_defaults() -> None:
     assert settings.timezone == "UTC"
     assert settings.log_level == "INFO"
     assert settings.concurrent_updates == 8
-    assert (settings.train_factors, settings.train_epochs, settings.train_seed) == (64, 40, 0)
+    assert (settings.train_factors, settings.train_epochs, settings.train_seed) == (32, 80, 0)
 
 
 def test_reads_a_dotenv_file(tmp_path: Path) -> None:
@@ -109,7 +109,7 @@ def test_default_env_file_is_dot_env_in_the_working_directory(tmp_path: Path) ->
 
 
 def test_a_missing_env_file_is_fine(tmp_path: Path) -> None:
-    assert load_settings(tmp_path / "nope.env").train_epochs == 40
+    assert load_settings(tmp_path / "nope.env").train_epochs == 80
 
 
 def test_empty_values_mean_unset(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from telegram.ext import Application
 from bot.app import build_application
 from bot.chat import Chat
 from bot.config import load_settings
+from bot.retrain import Retrainer
 from bot.runtime import RESOURCES_KEY, Resources
 from bot.service import MovieService
 
@@ -30,9 +31,9 @@ async def app(service: MovieService, tmp_path) -> AsyncIterator[tuple[Applicatio
     request = OfflineRequest()
     application = build_application(settings, request=request)
     await application.initialize()
-    application.bot_data[RESOURCES_KEY] = Resources(
-        settings, service.storage, service, Chat(service)
-    )
+    retrainer = Retrainer(settings, service.storage, service)
+    resources = Resources(settings, service.storage, service, Chat(service), retrainer)
+    application.bot_data[RESOURCES_KEY] = resources
     yield application, request
     await application.shutdown()
 
@@ -121,3 +122,12 @@ async def test_export_sends_a_document(app) -> None:
     await process(application, message_update("/export"))
     [document] = request.sent("sendDocument")
     assert document["caption"].startswith("Your 1 ratings")
+
+
+async def test_admin_commands_refuse_everyone_else(app) -> None:
+    application, request = app
+    for command in ("/retrain", "/rollback", "/stats"):
+        await process(application, message_update(command))
+    replies = [params["text"] for params in request.sent("sendMessage")]
+    assert replies == ["This command is for admins."] * 3
+    assert await application.bot_data[RESOURCES_KEY].storage.runs() == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import time
 
@@ -20,6 +21,19 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+async def listening(http: aiohttp.ClientSession, url: str, within: float = STARTUP_S) -> None:
+    """PTB registers the webhook before its HTTP server accepts connections: wait for it."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            async with http.get(url):
+                return
+        except aiohttp.ClientConnectorError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.1)
 
 
 def help_update(update_id: int) -> dict:
@@ -54,6 +68,7 @@ async def test_webhook_mode_registers_and_serves_only_signed_updates(
         )
         assert registered["url"] == url
         async with aiohttp.ClientSession() as http:
+            await listening(http, local)
             forged = await http.post(local, json=help_update(1))
             assert forged.status == 403
             signed = await http.post(

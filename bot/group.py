@@ -1,0 +1,357 @@
+"""Movie nights in group chats: commands, button presses and poll changes in; what to post,
+edit and ask of Telegram out. No Telegram types (like :mod:`bot.chat`), so tests and the bench
+drive it with plain calls.
+
+A night lives in one message ("Movie night! Who's in?") that is edited as people join and
+leave. "Suggest" folds in everyone who joined from their stored ratings, scores the catalogue
+(:mod:`bot.night`) and opens a native poll; closing it announces the pick.
+
+The poll's "Close vote" button carries the same action as "Suggest" (``ns1:<night>``): both
+move the night to its next step, and the message pressed tells which step is meant (the night
+message while it is open, the poll's message while it is voting), so a late double tap on
+Suggest can never close a vote. A separate action would need a new tag in bot/callbacks.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bot import callbacks as cb
+from bot import night as maths
+from bot import views
+from bot.chat import EXPIRED, Person
+from bot.filters import Filter, FilterError, parse_filter, parse_key
+from bot.service import PERSONAL_AFTER, Film, MovieService, UnknownFilm
+from bot.storage import MovieNight, Rating
+from bot.views import Button, Reply, escape
+from recsys import FactorModel
+
+STALE_AFTER_S = 12 * 3600  # a night this old no longer blocks a new /movienight
+
+
+@dataclass(frozen=True)
+class GroupChat:
+    chat_id: int
+    title: str
+    bot_username: str  # for t.me deep links into the private chat
+
+
+@dataclass(frozen=True)
+class VoteRequest:
+    """Open the vote: an anonymous native poll, one option per film, with ``buttons`` under
+    it; then report the poll with :meth:`Group.vote_posted`."""
+
+    night_id: int
+    question: str
+    options: list[str]
+    buttons: list[list[Button]]
+
+
+@dataclass(frozen=True)
+class StopRequest:
+    """Stop the night's poll, then hand its final counts to :meth:`Group.vote_closed`."""
+
+    night_id: int
+    message_id: int
+
+
+@dataclass
+class GroupOutcome:
+    """What to do in one group chat, in this order: edit, send, post the night, open the vote,
+    stop the vote. ``notice`` answers a button press (as a pop-up if ``alert``)."""
+
+    chat_id: int
+    notice: str | None = None
+    alert: bool = False
+    edits: list[tuple[int, Reply]] = field(default_factory=list)  # (message id, new content)
+    send: list[Reply] = field(default_factory=list)
+    night_post: tuple[int, Reply] | None = None  # post, then report it with night_posted()
+    vote: VoteRequest | None = None
+    stop: StopRequest | None = None
+
+
+@dataclass(frozen=True)
+class _Scored:
+    suggestion: maths.GroupSuggestion
+    counted: list[tuple[int, str]]  # (user id, first name), rows of the predictions
+    left_out: list[str]
+
+
+class Group:
+    """Turns what people do in a group into movie nights."""
+
+    def __init__(self, service: MovieService, clock: Callable[[], float] = time.time) -> None:
+        self.service = service
+        self.storage = service.storage
+        self._clock = clock
+        # (night, user) already told to rate films first. In memory: after a restart someone
+        # may be told twice, which is harmless.
+        self._told: set[tuple[int, int]] = set()
+
+    # ------------------------------------------------------------------ commands
+
+    async def command(
+        self, person: Person, chat: GroupChat, name: str, args: str = "", *, addressed: bool
+    ) -> GroupOutcome:
+        """A /command in the group; ``addressed``: it named this bot (/cmd@this_bot). Unknown
+        bare commands may be another bot's, so they get no answer."""
+        out = GroupOutcome(chat.chat_id)
+        name = name.lower()
+        if name == "movienight":
+            await self.service.register(person.user_id, person.first_name, person.language)
+            return await self._movie_night(person, chat, args.strip())
+        if name in ("help", "start"):
+            out.send.append(views.group_help(chat.bot_username))
+        elif addressed:
+            out.send.append(views.group_unknown(name, chat.bot_username))
+        return out
+
+    async def _movie_night(self, person: Person, chat: GroupChat, args: str) -> GroupOutcome:
+        out = GroupOutcome(chat.chat_id)
+        try:
+            chosen = parse_filter(args, self.service.genres)
+        except FilterError as exc:
+            out.send.append(Reply(escape(str(exc))))
+            return out
+        await self.storage.upsert_group(chat.chat_id, chat.title)
+        current = await self.storage.current_night(chat.chat_id)
+        if current is not None:
+            # One night at a time: a second /movienight points at the running one rather than
+            # wiping who joined. Only a night nobody finished in 12 hours, or a vote whose poll
+            # never got out, gives way to a new one.
+            ballot = await self.storage.ballot(current.night_id)
+            lost_poll = current.status == "voting" and ballot is not None and not ballot.poll_id
+            fresh = self._clock() - current.created_at < STALE_AFTER_S
+            if fresh and not lost_poll:
+                out.send.append(views.night_running(current.status == "voting"))
+                return out
+            await self.storage.cancel_night(current.night_id)
+            if current.message_id is not None:
+                out.edits.append((current.message_id, views.night_expired()))
+        key = chosen.key(self.service.genres) if (chosen.genre or chosen.years) else ""
+        night_id = await self.storage.create_night(chat.chat_id, person.user_id, key)
+        out.night_post = (night_id, views.night_open(night_id, [], chosen.describe()))
+        return out
+
+    async def night_posted(self, night_id: int, message_id: int) -> None:
+        await self.storage.set_night_message(night_id, message_id)
+
+    # ------------------------------------------------------------------ buttons
+
+    async def button(
+        self, person: Person, chat: GroupChat, message_id: int, data: str
+    ) -> GroupOutcome:
+        """A press on a movie-night button. Stale, forged or foreign ones (another group's
+        night, a closed night, an old message) answer "expired" and change nothing."""
+        expired = GroupOutcome(chat.chat_id, notice=EXPIRED)
+        action = cb.parse(data)
+        if not isinstance(action, cb.NightJoin | cb.NightLeave | cb.NightSuggest):
+            return expired
+        night = await self.storage.night(action.night_id)
+        if night is None or night.chat_id != chat.chat_id:
+            return expired
+        on_night_message = night.message_id in (None, message_id)
+        if night.status == "open" and on_night_message:
+            await self.service.register(person.user_id, person.first_name, person.language)
+            match action:
+                case cb.NightJoin():
+                    return await self._join(person, chat, night, message_id)
+                case cb.NightLeave():
+                    return await self._leave(person, chat, night, message_id)
+                case cb.NightSuggest():
+                    return await self._suggest(person, chat, night, message_id)
+        if night.status == "voting" and isinstance(action, cb.NightSuggest):
+            ballot = await self.storage.ballot(night.night_id)
+            if ballot is not None and ballot.poll_message_id == message_id:
+                return await self._close(person, chat, night, message_id)
+            if on_night_message:
+                return GroupOutcome(chat.chat_id, notice="The picks are out: vote in the poll!")
+        return expired
+
+    async def _join(
+        self, person: Person, chat: GroupChat, night: MovieNight, message_id: int
+    ) -> GroupOutcome:
+        added = await self.storage.join_night(night.night_id, person.user_id)
+        out = GroupOutcome(chat.chat_id, notice="You're in!" if added else "You're already in.")
+        if added:
+            out.edits.append((message_id, await self._night_view(night)))
+        told = (night.night_id, person.user_id)
+        if told not in self._told and await self.service.rating_count(person.user_id) < (
+            PERSONAL_AFTER
+        ):
+            self._told.add(told)
+            out.send.append(views.rate_first(person.first_name, chat.bot_username))
+            out.notice = "You're in! Rate a few films with me first — the link is in the chat."
+        return out
+
+    async def _leave(
+        self, person: Person, chat: GroupChat, night: MovieNight, message_id: int
+    ) -> GroupOutcome:
+        left = await self.storage.leave_night(night.night_id, person.user_id)
+        out = GroupOutcome(chat.chat_id, notice="You're out." if left else "You weren't in.")
+        if left:
+            out.edits.append((message_id, await self._night_view(night)))
+        return out
+
+    async def _night_view(self, night: MovieNight) -> Reply:
+        names = [name for _, name in await self.storage.night_people(night.night_id)]
+        return views.night_open(night.night_id, names, self._filter(night).describe())
+
+    # ------------------------------------------------------------------ suggesting
+
+    async def _suggest(
+        self, person: Person, chat: GroupChat, night: MovieNight, message_id: int
+    ) -> GroupOutcome:
+        out = GroupOutcome(chat.chat_id)
+        people = await self.storage.night_people(night.night_id)
+        ids = [user_id for user_id, _ in people]
+        if person.user_id not in ids:
+            out.notice = "Tap “I'm in” first: only people who are in can ask for films."
+            return out
+        ratings = await self.storage.ratings_of(ids)
+        dismissed = await self.storage.dismissed_by_any(ids)
+        if all(len(ratings[user_id]) < PERSONAL_AFTER for user_id in ids):
+            out.notice, out.alert = "Nobody who's in has rated enough films yet.", True
+            out.send.append(views.nobody_rated(chat.bot_username))
+            return out
+        chosen = self._filter(night)
+        # Fold-ins and predictions take milliseconds: off the event loop.
+        scored = await asyncio.to_thread(
+            self._score, self.service.model, chosen, people, ratings, dismissed
+        )
+        picks = scored.suggestion.picks
+        described = chosen.describe()
+        if len(picks) < 2:  # a poll needs two options
+            where = f" in {described}" if described else ""
+            out.notice, out.alert = f"I have too few films left to suggest{where}.", True
+            return out
+        films = [(p.item_id, p.score) for p in picks]
+        if not await self.storage.open_vote(night.night_id, films):
+            out.notice = "The picks are out: vote in the poll!"
+            return out
+        shown = [
+            (self.service.film(p.item_id), p.score, scored.counted[p.best_for][1]) for p in picks
+        ]
+        names = [name for _, name in people]
+        counted = [name for _, name in scored.counted]
+        out.edits.append((message_id, views.night_voting(names, described)))
+        out.send.append(
+            views.group_picks(
+                shown, counted, scored.left_out, described, scored.suggestion.threshold
+            )
+        )
+        out.vote = VoteRequest(
+            night.night_id,
+            views.POLL_QUESTION,
+            [views.poll_option(film) for film, _, _ in shown],
+            views.close_vote_buttons(night.night_id),
+        )
+        return out
+
+    def _score(
+        self,
+        model: FactorModel,
+        chosen: Filter,
+        people: list[tuple[int, str]],
+        ratings: dict[int, list[Rating]],
+        dismissed: set[int],
+    ) -> _Scored:
+        """Fold in every member with enough ratings, predict every candidate film for each,
+        and aggregate; films anyone who joined rated or dismissed are out."""
+        counted = [(u, name) for u, name in people if len(ratings[u]) >= PERSONAL_AFTER]
+        left_out = [name for u, name in people if len(ratings[u]) < PERSONAL_AFTER]
+        vectors = [
+            model.fold_in(
+                np.fromiter((r.item_id for r in ratings[u]), np.int64, len(ratings[u])),
+                np.fromiter((r.stars for r in ratings[u]), np.float64, len(ratings[u])),
+            )
+            for u, _ in counted
+        ]
+        exclude = {r.item_id for rated in ratings.values() for r in rated} | dismissed
+        candidates = self._candidates(model, chosen)
+        predictions = maths.predict_members(model, vectors, candidates)
+        suggestion = maths.suggest(
+            predictions, candidates, np.fromiter(exclude, np.int64, len(exclude))
+        )
+        return _Scored(suggestion, counted, left_out)
+
+    def _candidates(self, model: FactorModel, chosen: Filter) -> np.ndarray:
+        """Films the model knows, in the catalogue, passing the night's filter."""
+        ids = model.item_ids
+        keep = np.isin(ids, self.service.catalog.item_ids)
+        allowed = chosen.candidates(self.service.catalog)
+        if allowed is not None:
+            keep &= np.isin(ids, allowed)
+        return ids[keep]
+
+    def _filter(self, night: MovieNight) -> Filter:
+        try:
+            return parse_key(night.filter, self.service.genres)
+        except FilterError:  # a night stored by an older version: no filter then
+            return Filter()
+
+    # ------------------------------------------------------------------ voting
+
+    async def vote_posted(self, night_id: int, poll_id: str, message_id: int) -> None:
+        await self.storage.set_night_poll(night_id, poll_id, message_id)
+
+    async def _close(
+        self, person: Person, chat: GroupChat, night: MovieNight, message_id: int
+    ) -> GroupOutcome:
+        if person.user_id not in await self.storage.night_participants(night.night_id):
+            return GroupOutcome(chat.chat_id, notice="Only people who are in can close the vote.")
+        return GroupOutcome(
+            chat.chat_id, notice="Counting the votes…", stop=StopRequest(night.night_id, message_id)
+        )
+
+    async def poll_changed(
+        self, poll_id: str, votes: list[int], voters: int, closed: bool
+    ) -> GroupOutcome | None:
+        """A poll's new state: once everyone who is in has voted, stop it; a closed poll
+        announces the pick. None when there is nothing to do."""
+        night = await self.storage.night_by_poll(poll_id)
+        if night is None or night.status != "voting":
+            return None
+        if closed:
+            return await self.vote_closed(night.night_id, votes)
+        if voters < len(await self.storage.night_participants(night.night_id)):
+            return None
+        ballot = await self.storage.ballot(night.night_id)
+        if ballot is None or ballot.poll_message_id is None:
+            return None
+        return GroupOutcome(night.chat_id, stop=StopRequest(night.night_id, ballot.poll_message_id))
+
+    async def vote_closed(self, night_id: int, votes: list[int]) -> GroupOutcome | None:
+        """The final counts, in poll order ([] if the poll is gone): the most votes win, ties
+        go to the group's predicted stars. None if the night was closed already."""
+        night = await self.storage.night(night_id)
+        ballot = await self.storage.ballot(night_id)
+        if night is None or ballot is None or night.status != "voting" or not ballot.films:
+            return None
+        scores = [score for _, score in ballot.films]
+        counts = [int(v) for v in votes[: len(scores)]] + [0] * max(0, len(scores) - len(votes))
+        best = maths.winner(counts, scores)
+        item_id = ballot.films[best][0]
+        if not await self.storage.close_vote(night_id, item_id):
+            return None
+        self._told = {told for told in self._told if told[0] != night_id}
+        film = self._film(item_id)
+        out = GroupOutcome(night.chat_id)
+        if film is not None:
+            tie = counts.count(counts[best]) > 1 and counts[best] > 0
+            out.send.append(views.night_pick(film, counts[best], sum(counts), tie))
+        if night.message_id is not None:
+            names = [name for _, name in await self.storage.night_people(night_id)]
+            out.edits.append((night.message_id, views.night_closed(names, film)))
+        return out
+
+    def _film(self, item_id: int) -> Film | None:
+        try:
+            return self.service.film(item_id)
+        except UnknownFilm:  # the catalogue changed since the vote opened
+            return None

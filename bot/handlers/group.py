@@ -1,0 +1,146 @@
+"""Group-chat handlers: movie-night commands, button presses and poll updates.
+
+They work with the bot's privacy mode on: only commands, buttons and the bot's own polls
+reach them; plain group text is never read.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes, ExtBot
+
+from bot import telegram_io
+from bot.chat import EXPIRED, Person
+from bot.group import Group, GroupChat, GroupOutcome
+from bot.runtime import RESOURCES_KEY
+from bot.views import Reply
+
+log = logging.getLogger(__name__)
+
+
+def _group(context: ContextTypes.DEFAULT_TYPE) -> Group:
+    return context.bot_data[RESOURCES_KEY].group
+
+
+def _person(update: Update) -> Person:
+    user = update.effective_user
+    assert user is not None
+    return Person(user.id, user.first_name or "", user.language_code)
+
+
+def _where(update: Update, context: ContextTypes.DEFAULT_TYPE) -> GroupChat:
+    chat = update.effective_chat
+    assert chat is not None
+    return GroupChat(chat.id, chat.title or "", context.bot.username)
+
+
+async def command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A /command in a group: /movienight, /help; unknown ones addressed to me get a hint."""
+    message = update.effective_message
+    if message is None or message.text is None or update.effective_user is None:
+        return
+    word, _, args = message.text.partition(" ")
+    name, _, target = word[1:].partition("@")
+    if target and target.lower() != context.bot.username.lower():
+        return  # another bot's command
+    outcome = await _group(context).command(
+        _person(update), _where(update, context), name, args, addressed=bool(target)
+    )
+    await _carry_out(context, outcome)
+
+
+async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A tap on a movie-night button: answered always, even when stale or forged."""
+    query = update.callback_query
+    assert query is not None
+    if query.message is None or update.effective_chat is None:
+        await query.answer(EXPIRED)
+        return
+    outcome = await _group(context).button(
+        _person(update), _where(update, context), query.message.message_id, query.data or ""
+    )
+    await query.answer(outcome.notice, show_alert=outcome.alert)
+    await _carry_out(context, outcome)
+
+
+async def poll(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A poll's new state: everyone in has voted, or it was closed."""
+    state = update.poll
+    assert state is not None
+    outcome = await _group(context).poll_changed(
+        state.id,
+        [option.voter_count for option in state.options],
+        state.total_voter_count,
+        state.is_closed,
+    )
+    if outcome is not None:
+        await _carry_out(context, outcome)
+
+
+async def _carry_out(context: ContextTypes.DEFAULT_TYPE, outcome: GroupOutcome) -> None:
+    bot, group, chat_id = context.bot, _group(context), outcome.chat_id
+    for message_id, reply in outcome.edits:
+        await _edit(bot, chat_id, message_id, reply)
+    for reply in outcome.send:
+        await telegram_io.send(bot, chat_id, reply)
+    if outcome.night_post is not None:
+        night_id, reply = outcome.night_post
+        sent = await telegram_io.send(bot, chat_id, reply)
+        await group.night_posted(night_id, sent.message_id)
+    if outcome.vote is not None:
+        vote = outcome.vote
+        sent = await bot.send_poll(
+            chat_id,
+            vote.question,
+            vote.options,
+            is_anonymous=True,
+            reply_markup=telegram_io.markup(Reply(vote.question, vote.buttons)),
+        )
+        assert sent.poll is not None
+        await group.vote_posted(vote.night_id, sent.poll.id, sent.message_id)
+    if outcome.stop is not None:
+        stop = outcome.stop
+        try:
+            stopped = await bot.stop_poll(chat_id, stop.message_id)
+        except BadRequest as exc:
+            if "already" in exc.message.lower():
+                return  # closed by another press or update, which announces the pick
+            if "not found" not in exc.message.lower():
+                raise
+            log.info("the poll of night %s is gone; picking by predicted stars", stop.night_id)
+            votes = []
+        else:
+            votes = [option.voter_count for option in stopped.options]
+            await _drop_keyboard(bot, chat_id, stop.message_id)
+        follow = await group.vote_closed(stop.night_id, votes)
+        if follow is not None:
+            await _carry_out(context, follow)
+
+
+async def _edit(bot: ExtBot, chat_id: int, message_id: int, reply: Reply) -> None:
+    """Edit a message by id; editing it into what it already says is not an error."""
+    try:
+        await bot.edit_message_text(
+            reply.text,
+            chat_id=chat_id,
+            message_id=message_id,
+            parse_mode=ParseMode.HTML,
+            reply_markup=telegram_io.markup(reply),
+        )
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            raise
+
+
+async def _drop_keyboard(bot: ExtBot, chat_id: int, message_id: int) -> None:
+    """Take the "Close vote" button off a stopped poll (an edit without a keyboard removes it;
+    PTB would send an empty one as ``{}``, which is no keyboard at all)."""
+    try:
+        await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id)
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            raise

@@ -1,0 +1,100 @@
+"""Retraining decisions, file swaps, and the nightly schedule (the process part is e2e)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from offline import OfflineRequest
+from telegram.ext import CallbackContext
+
+from bot.app import build_application
+from bot.config import load_settings
+from bot.handlers import admin
+from bot.retrain import Retrainer, _swap_files, better_or_equal
+from bot.runtime import RESOURCES_KEY
+from bot.service import MovieService
+from bot.storage import Storage
+from recsys import FactorModel
+from recsys.data import Dataset
+
+TOKEN = "123456:" + "B" * 35
+
+
+def test_a_candidate_serves_unless_worse_beyond_the_tolerance() -> None:
+    old = {"rmse": 0.90, "ndcg@10": 0.40}
+    assert better_or_equal({"rmse": 0.90, "ndcg@10": 0.40}, old)
+    assert better_or_equal({"rmse": 0.904, "ndcg@10": 0.395}, old)
+    assert not better_or_equal({"rmse": 0.91, "ndcg@10": 0.45}, old)
+    assert not better_or_equal({"rmse": 0.85, "ndcg@10": 0.38}, old)
+
+
+def test_swapping_files_keeps_both_whole(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.write_text("serving")
+    b.write_text("previous")
+    _swap_files(a, b)
+    assert (a.read_text(), b.read_text()) == ("previous", "serving")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]
+
+
+async def test_nightly_runs_only_when_ratings_arrived(
+    model: FactorModel, movielens: Dataset, tmp_path: Path
+) -> None:
+    now = [1_700_000_000]
+    storage = await Storage.open(tmp_path / "db.sqlite3", clock=lambda: now[0])
+    try:
+        service = MovieService(storage, model, movielens.catalog)
+        settings = load_settings(env_file=None, telegram_bot_token=TOKEN, model_path=tmp_path)
+        retrainer = Retrainer(settings, storage, service)
+        assert await retrainer.new_ratings_since_last_run() == 0
+        await service.register(1, "Ada", None)
+        await service.rate(1, 50, 5.0)
+        assert await retrainer.new_ratings_since_last_run() == 1
+        now[0] += 60
+        run = await storage.start_run("nightly")
+        await storage.finish_run(run, "kept", metrics={})
+        assert await retrainer.new_ratings_since_last_run() == 0
+        now[0] += 60
+        await service.rate(1, 50, 4.0)  # a changed rating is new data too
+        assert await retrainer.new_ratings_since_last_run() == 1
+    finally:
+        await storage.close()
+
+
+async def test_nightly_job_skips_when_nothing_is_new(service: MovieService, tmp_path) -> None:
+    settings = load_settings(env_file=None, telegram_bot_token=TOKEN, model_path=tmp_path / "m")
+    application = build_application(settings, request=OfflineRequest())
+    retrainer = Retrainer(settings, service.storage, service)
+    application.bot_data[RESOURCES_KEY] = type("R", (), {"retrainer": retrainer})()
+    await admin.nightly(CallbackContext(application))
+    assert await service.storage.runs() == []  # nothing new: no run was started
+
+
+@pytest.mark.parametrize(("clock", "zone"), [("04:00", "UTC"), ("23:30", "Asia/Tokyo")])
+async def test_the_nightly_job_is_scheduled_at_retrain_time(
+    clock: str, zone: str, trained: Path, tmp_path: Path
+) -> None:
+    settings = load_settings(
+        env_file=None,
+        telegram_bot_token=TOKEN,
+        retrain_time=clock,
+        timezone=zone,
+        model_path=trained,
+        database_path=tmp_path / "db.sqlite3",
+    )
+    application = build_application(settings, request=OfflineRequest())
+    await application.initialize()
+    try:
+        assert application.post_init is not None
+        await application.post_init(application)
+        await application.job_queue.start()
+        [job] = application.job_queue.get_jobs_by_name("nightly-retraining")
+        local = job.next_t.astimezone(settings.tz)
+        assert local.strftime("%H:%M") == clock
+        assert job.next_t - dt.datetime.now(dt.UTC) <= dt.timedelta(days=1)
+    finally:
+        await application.job_queue.stop()
+        await application.post_shutdown(application)
+        await application.shutdown()
