@@ -19,6 +19,7 @@ from bot.service import MovieService
 from bot.storage import Storage
 from recsys import FactorModel
 from recsys.data import Dataset, fetch, load_dataset
+from recsys.elicit import elicitor_for
 from recsys.holdout import HOLDOUT_SHARE, split_holdout
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ def ensure_model(settings: Settings, dataset: Dataset) -> FactorModel:
 async def open_resources(settings: Settings) -> Resources:
     dataset = await asyncio.to_thread(load_catalogue_data, settings)
     model = await asyncio.to_thread(ensure_model, settings, dataset)
+    await asyncio.to_thread(elicitor_for, model)  # built once here, not on the first tap
     storage = await Storage.open(settings.database_path)
     abandoned = await storage.abandon_running_runs()
     if abandoned:
