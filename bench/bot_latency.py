@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import markdown_table, movielens_100k, write
+from common import latency_ms, markdown_table, movielens_100k, write
 
 from bot import callbacks as cb
 from bot.chat import Chat, Person
@@ -29,16 +29,6 @@ from bot.service import MovieService
 from bot.storage import Storage
 from recsys import FactorModel, Trainer
 from recsys.elicit import elicitor_for
-
-
-def stats(samples: list[float]) -> dict[str, float]:
-    ms = np.asarray(samples) * 1e3
-    return {
-        "n": len(ms),
-        "median_ms": float(np.median(ms)),
-        "p99_ms": float(np.percentile(ms, 99)),
-        "max_ms": float(ms.max()),
-    }
 
 
 async def run(model: FactorModel, users: int, taps: int) -> dict[str, dict[str, float]]:
@@ -70,9 +60,9 @@ async def run(model: FactorModel, users: int, taps: int) -> dict[str, dict[str, 
         await storage.close()
     assert cb  # the taps above go through bot.callbacks
     return {
-        "start": stats(start_times),
-        "rating_tap": stats(tap_times),
-        "recommend": stats(recommend_times),
+        "start": latency_ms(start_times),
+        "rating_tap": latency_ms(tap_times),
+        "recommend": latency_ms(recommend_times),
     }
 
 

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from recsys.data import Dataset, default_data_dir, fetch, load_dataset
@@ -43,3 +44,14 @@ def write(name: str, payload: dict[str, Any], table: str) -> None:
     (RESULTS / f"{name}.md").write_text(table + "\n")
     print(table)
     print(f"\nwrote {RESULTS / name}.json and .md")
+
+
+def latency_ms(samples: list[float]) -> dict[str, float]:
+    """Count, median, p99 and max of durations given in seconds, in milliseconds."""
+    ms = np.asarray(samples) * 1e3
+    return {
+        "n": len(ms),
+        "median_ms": float(np.median(ms)),
+        "p99_ms": float(np.percentile(ms, 99)),
+        "max_ms": float(ms.max()),
+    }

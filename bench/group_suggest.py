@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import markdown_table, movielens_100k, write
+from common import latency_ms, markdown_table, movielens_100k, write
 
 from bot import callbacks as cb
 from bot.chat import Person
@@ -35,16 +35,6 @@ from recsys.data import Dataset
 
 BAR_MS = 100.0
 CHAT = GroupChat(-100, "Bench club", "moviebot_bench_bot")
-
-
-def stats(samples: list[float]) -> dict[str, float]:
-    ms = np.asarray(samples) * 1e3
-    return {
-        "n": len(ms),
-        "median_ms": float(np.median(ms)),
-        "p99_ms": float(np.percentile(ms, 99)),
-        "max_ms": float(ms.max()),
-    }
 
 
 async def seed_members(
@@ -92,7 +82,7 @@ async def run(model: FactorModel, members: int, ratings: int, rounds: int) -> di
             await group.vote_posted(night_id, f"poll-{round_}", message_id + 1)
             await group.vote_closed(night_id, [1, 0, 0, 0, 0])
         await storage.close()
-    return {"suggest": stats(suggest_times), "join": stats(join_times)}
+    return {"suggest": latency_ms(suggest_times), "join": latency_ms(join_times)}
 
 
 def main() -> None:

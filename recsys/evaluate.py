@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,7 @@ from recsys.config import TrainConfig
 from recsys.metrics import RELEVANT_STARS, coverage, mae, ranking_metrics, rmse
 from recsys.model import FactorModel
 from recsys.train import Trainer
+from recsys.vocab import Vocabulary
 
 K = 10
 _USER_BATCH = 1024
@@ -96,20 +98,19 @@ def score(scorer: Scorer, train: pd.DataFrame, test: pd.DataFrame, k: int = K) -
 
 def rank(
     score_users: Callable[[np.ndarray], torch.Tensor],
-    items: object,
+    items: Vocabulary,
     train: pd.DataFrame,
     test: pd.DataFrame,
     k: int = K,
 ) -> dict[str, float]:
     """Precision, recall, NDCG and catalogue coverage at ``k``, over users in batches."""
-    vocab = items  # a Vocabulary; typed loosely to keep Scorer implementations free
     liked = test[test["rating"] >= RELEVANT_STARS]
     users = np.unique(liked["user_id"].to_numpy())
-    n_items = len(vocab)  # type: ignore[arg-type]
+    n_items = len(items)
     totals = {"users": 0, "ndcg_sum": 0.0, "precision_sum": 0.0, "recall_sum": 0.0}
     tops: list[np.ndarray] = []
-    train_by_user = _rows_by_user(train, vocab)
-    liked_by_user = _rows_by_user(liked, vocab)
+    train_by_user = _rows_by_user(train, items)
+    liked_by_user = _rows_by_user(liked, items)
     for start in range(0, len(users), _USER_BATCH):
         batch = users[start : start + _USER_BATCH]
         seen = torch.zeros(len(batch), n_items, dtype=torch.bool)
@@ -119,8 +120,8 @@ def rank(
             relevant[row, liked_by_user.get(user, [])] = True
         result = ranking_metrics(score_users(batch), seen, relevant, k)
         for key in totals:
-            totals[key] += result[key]  # type: ignore[operator]
-        tops.append(result["top"].numpy())  # type: ignore[union-attr]
+            totals[key] += cast(float, result[key])
+        tops.append(cast(torch.Tensor, result["top"]).numpy())
     n = max(int(totals["users"]), 1)
     return {
         f"precision@{k}": totals["precision_sum"] / n,
@@ -130,8 +131,8 @@ def rank(
     }
 
 
-def _rows_by_user(frame: pd.DataFrame, vocab: object) -> dict[int, np.ndarray]:
-    rows = vocab.rows(frame["item_id"].to_numpy())  # type: ignore[attr-defined]
+def _rows_by_user(frame: pd.DataFrame, vocab: Vocabulary) -> dict[int, np.ndarray]:
+    rows = vocab.rows(frame["item_id"].to_numpy())
     keep = rows >= 0
     users = frame["user_id"].to_numpy()[keep]
     rows = rows[keep]
@@ -253,8 +254,9 @@ COLUMNS = ("rmse", "mae", "precision@10", "recall@10", "ndcg@10", "coverage@10",
 
 def format_table(report: dict[str, object]) -> str:
     """A Markdown table, mean ± std over folds, model first."""
-    rows = {"model": report["model"], **report["baselines"]}  # type: ignore[dict-item]
-    std = report.get("std", {})
+    baselines = cast(dict[str, dict[str, float]], report["baselines"])
+    rows = {"model": cast(dict[str, float], report["model"]), **baselines}
+    std = cast(dict[str, dict[str, float]], report.get("std", {}))
     lines = [
         "| " + " | ".join(["", *COLUMNS]) + " |",
         "|" + "---|" * (len(COLUMNS) + 1),
@@ -265,7 +267,7 @@ def format_table(report: dict[str, object]) -> str:
             if column not in metrics:
                 cells.append("–")
                 continue
-            spread = std.get(name, {}).get(column)  # type: ignore[union-attr]
+            spread = std.get(name, {}).get(column)
             digits = 2 if column == "fit_seconds" else 4
             cell = f"{metrics[column]:.{digits}f}"
             cells.append(cell if spread is None else f"{cell} ± {spread:.{digits}f}")
