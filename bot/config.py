@@ -96,6 +96,12 @@ class Settings(BaseSettings):
     train_seed: int = Field(default=0, ge=0, le=2**32 - 1)
     """Random seed of retraining runs, so that a run can be repeated."""
 
+    train_solver: Literal["adam", "als"] = "adam"
+    """Star-head solver of retraining runs: Adam with an implicit term, or explicit ALS."""
+
+    train_reg: float = Field(default=0.15, gt=0, le=100)
+    """L2 regularisation of the star head's factors (per rating) in retraining runs."""
+
     @field_validator("telegram_bot_token")
     @classmethod
     def _token_shape(cls, token: SecretStr | None) -> SecretStr | None:

@@ -41,9 +41,13 @@ Progress = Callable[[str], Awaitable[None]]
 
 
 def training_config(settings: Settings) -> TrainConfig:
-    """What TRAIN_FACTORS, TRAIN_EPOCHS and TRAIN_SEED ask for; the rest is the tuned default."""
+    """What the TRAIN_* settings ask for; the rest is the tuned default."""
     return TrainConfig(
-        factors=settings.train_factors, epochs=settings.train_epochs, seed=settings.train_seed
+        star_solver=settings.train_solver,
+        factors=settings.train_factors,
+        reg_factors=settings.train_reg,
+        epochs=settings.train_epochs,
+        seed=settings.train_seed,
     )
 
 

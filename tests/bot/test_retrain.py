@@ -12,7 +12,7 @@ from telegram.ext import CallbackContext
 from bot.app import build_application
 from bot.config import load_settings
 from bot.handlers import admin
-from bot.retrain import Retrainer, _swap_files, better_or_equal
+from bot.retrain import Retrainer, _swap_files, better_or_equal, training_config
 from bot.runtime import RESOURCES_KEY
 from bot.service import MovieService
 from bot.storage import Storage
@@ -98,3 +98,18 @@ async def test_the_nightly_job_is_scheduled_at_retrain_time(
         await application.job_queue.stop()
         await application.post_shutdown(application)
         await application.shutdown()
+
+
+def test_training_settings_come_from_the_configuration() -> None:
+    settings = load_settings(
+        env_file=None,
+        telegram_bot_token=TOKEN,
+        train_solver="als",
+        train_factors=12,
+        train_reg=0.3,
+        train_epochs=7,
+        train_seed=5,
+    )
+    config = training_config(settings)
+    assert (config.star_solver, config.factors, config.reg_factors) == ("als", 12, 0.3)
+    assert (config.epochs, config.seed) == (7, 5)
