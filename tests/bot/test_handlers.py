@@ -131,3 +131,21 @@ async def test_admin_commands_refuse_everyone_else(app) -> None:
     replies = [params["text"] for params in request.sent("sendMessage")]
     assert replies == ["This command is for admins."] * 3
     assert await application.bot_data[RESOURCES_KEY].storage.runs() == []
+
+
+async def test_stats_for_an_admin_sends_numbers_and_two_pictures(app) -> None:
+    application, request = app
+    resources = application.bot_data[RESOURCES_KEY]
+    resources.settings = load_settings(
+        env_file=None, telegram_bot_token=TOKEN, admin_user_ids=str(USER["id"])
+    )
+    await resources.service.register(USER["id"], "Ada", "en")
+    await resources.service.rate(USER["id"], 50, 5.0)
+    await process(application, message_update("/stats"))
+    [summary] = request.sent("sendMessage")
+    assert "Users: 1; ratings: 1; today: 1" in summary["text"]
+    photos = request.sent("sendPhoto")
+    assert [p["caption"] for p in photos] == [
+        "Learning curve of the serving model",
+        "Bot users' ratings by stars",
+    ]
