@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from recsys.interactions import Interactions
+from recsys.parallel import run_all
 from recsys.solve import RowMatrix, solve_rows
 
 
@@ -23,7 +24,8 @@ def wmf_half_step(
     """Solve each row of ``matrix`` for weighted MF: stars on rated cells (weight 1), zero on
     every other cell (weight w0). The w0 part is one shared Gram matrix, w0·FᵀF."""
     shared = unobserved_weight * (fixed.T @ fixed)
-    gram_weights = np.full(len(matrix.values), 1.0 - unobserved_weight, np.float32)
+    # One value for every entry: a stride-0 view, not 25M copies of it.
+    gram_weights = np.broadcast_to(np.float32(1.0 - unobserved_weight), matrix.values.shape)
     return solve_rows(fixed, matrix, gram_weights, matrix.values, reg, shared_gram=shared)
 
 
@@ -62,20 +64,87 @@ def biased_half_step(
     counts = torch.from_numpy(matrix.lengths.astype(np.float32))
     per_dim = torch.tensor([reg_bias] + [reg_factors] * k, dtype=torch.float32)
     reg = counts.unsqueeze(1) * per_dim + 1e-6  # an empty row stays at zero
-    ones = np.ones(len(targets), np.float32)
-    solution = solve_rows(augmented, matrix, ones, targets.astype(np.float32), reg)
+    ones = np.broadcast_to(np.float32(1.0), targets.shape)
+    solution = solve_rows(augmented, matrix, ones, targets.astype(np.float32, copy=False), reg)
     return solution[:, 0].contiguous(), solution[:, 1:].contiguous()
+
+
+def predict_stars(
+    global_mean: float,
+    user_bias: torch.Tensor,
+    item_bias: torch.Tensor,
+    user_factors: torch.Tensor,
+    item_factors: torch.Tensor,
+    user_rows: np.ndarray,
+    item_rows: np.ndarray,
+) -> torch.Tensor:
+    """μ + b_u + b_i + p_u · q_i for many (user row, item row) pairs, unclipped.
+
+    In blocks with ``index_select``: indexing all 25M pairs at once gathers two 6 GB tensors,
+    and tensor[index] is several times slower than ``index_select`` on the CPU.
+    """
+    out = torch.empty(len(user_rows), dtype=user_factors.dtype)
+
+    def predict(lo: int) -> None:
+        hi = min(lo + _PAIR_BLOCK, len(user_rows))
+        u = torch.from_numpy(np.ascontiguousarray(user_rows[lo:hi], np.int64))
+        i = torch.from_numpy(np.ascontiguousarray(item_rows[lo:hi], np.int64))
+        dots = (user_factors.index_select(0, u) * item_factors.index_select(0, i)).sum(1)
+        out[lo:hi] = global_mean + user_bias.index_select(0, u) + item_bias.index_select(0, i)
+        out[lo:hi] += dots
+
+    with torch.no_grad():
+        run_all(predict, range(0, len(user_rows), _PAIR_BLOCK))
+    return out
+
+
+_PAIR_BLOCK = 1 << 14  # pairs per block: the gathered 4 MB slabs at k = 64 stay in cache
+_ENTRY_BLOCK = 1 << 18  # entries per block of row sums below
+
+
+def _row_blocks(indptr: np.ndarray, max_entries: int) -> list[tuple[int, int]]:
+    """Consecutive row ranges holding about ``max_entries`` entries each (at least one row)."""
+    blocks, lo, n_rows = [], 0, len(indptr) - 1
+    while lo < n_rows:
+        hi = int(np.searchsorted(indptr, indptr[lo] + max_entries, side="right")) - 1
+        hi = min(max(hi, lo + 1), n_rows)
+        blocks.append((lo, hi))
+        lo = hi
+    return blocks
 
 
 def implicit_sums(implicit: torch.Tensor, by_user: RowMatrix) -> torch.Tensor:
     """|N(u)|^-½ Σ_{j∈N(u)} y_j for every user row (zeros for a user with no rating)."""
     lengths = by_user.lengths
     sums = np.zeros((by_user.n_rows, implicit.shape[1]), np.float64)
-    has = lengths > 0
-    gathered = implicit.numpy()[by_user.indices].astype(np.float64)
-    sums[has] = np.add.reduceat(gathered, by_user.indptr[:-1][has], axis=0)
+    if not bool(implicit.any()):  # the ALS star head has no implicit term
+        return torch.from_numpy(sums.astype(np.float32))
+    vectors = implicit.numpy()
+    # By blocks of users, each summed in float64 as one reduceat: the same sums, in the same
+    # order, as one reduceat over every rating, without a float64 copy of all gathered rows.
+    for lo, hi in _row_blocks(by_user.indptr, _ENTRY_BLOCK):
+        start, stop = by_user.indptr[lo], by_user.indptr[hi]
+        has = lengths[lo:hi] > 0
+        if start == stop:
+            continue
+        gathered = vectors[by_user.indices[start:stop]].astype(np.float64)
+        block = sums[lo:hi]
+        block[has] = np.add.reduceat(gathered, by_user.indptr[lo:hi][has] - start, axis=0)
     sums /= np.sqrt(np.maximum(lengths, 1))[:, None]
     return torch.from_numpy(sums.astype(np.float32))
+
+
+def _implicit_offsets(
+    item_factors: torch.Tensor, z: torch.Tensor, by_user: RowMatrix
+) -> np.ndarray:
+    """q_j · z_u for every entry (u, j) of ``by_user``, by blocks of users."""
+    offsets = np.empty(len(by_user.indices), np.float32)
+    q, zs = item_factors.numpy(), z.numpy()
+    for lo, hi in _row_blocks(by_user.indptr, _ENTRY_BLOCK):
+        start, stop = by_user.indptr[lo], by_user.indptr[hi]
+        owners = np.repeat(np.arange(lo, hi), by_user.lengths[lo:hi])
+        offsets[start:stop] = (q[by_user.indices[start:stop]] * zs[owners]).sum(1)
+    return offsets
 
 
 def refit_users(
@@ -95,8 +164,7 @@ def refit_users(
     """
     by_user = data.by_user
     z = implicit_sums(implicit, by_user)
-    owners = np.repeat(np.arange(by_user.n_rows), by_user.lengths)
-    offsets = (item_factors.numpy()[by_user.indices] * z.numpy()[owners]).sum(1)
+    offsets = _implicit_offsets(item_factors, z, by_user) if bool(z.any()) else None
     user_bias, free = biased_half_step(
         item_factors, item_bias, by_user, global_mean, reg_factors, reg_bias, offsets
     )

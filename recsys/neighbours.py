@@ -65,9 +65,16 @@ def fit_neighbours(
     shrinkage: float = 100.0,
     reg_user: float = 15.0,
     reg_item: float = 10.0,
+    max_items: int | None = None,
 ) -> NeighbourHead:
     """Damped baseline biases by alternating means, then the top-``k`` positive neighbours of
-    every film by shrunk Pearson-baseline similarity, computed in blocks of films."""
+    every film by shrunk Pearson-baseline similarity, computed in blocks of films.
+
+    ``max_items`` keeps the similarity work to the most rated films: only they get
+    neighbours, chosen among themselves, and every other film predicts its baseline. The
+    work grows with ratings × films, so at 25M ratings and 59k films the full computation
+    is out of reach while a few thousand films carry most of the ratings.
+    """
     mu = float(train.ratings.mean())
     centred = train.ratings.astype(np.float64) - mu
     user_count = np.bincount(train.user_rows, minlength=train.n_users)
@@ -80,8 +87,21 @@ def fit_neighbours(
         bu /= user_count + reg_user
     residual = (centred - bu[train.user_rows] - bi[train.item_rows]).astype(np.float32)
 
-    shape = (train.n_users, train.n_items)
-    index = torch.from_numpy(np.vstack([train.user_rows, train.item_rows]))
+    # Films that get neighbours ("candidates"), and each rating's candidate column.
+    n_candidates = train.n_items if max_items is None else min(max_items, train.n_items)
+    if n_candidates < train.n_items:
+        candidates = np.sort(np.argsort(-item_count, kind="stable")[:n_candidates])
+        column = np.full(train.n_items, -1)
+        column[candidates] = np.arange(n_candidates)
+        kept = column[train.item_rows] >= 0
+        user_rows, item_cols = train.user_rows[kept], column[train.item_rows[kept]]
+        residual = residual[kept]
+    else:
+        candidates = np.arange(train.n_items)
+        user_rows, item_cols = train.user_rows, train.item_rows
+
+    shape = (train.n_users, n_candidates)
+    index = torch.from_numpy(np.vstack([user_rows, item_cols]))
 
     def sparse(values: np.ndarray) -> torch.Tensor:
         return torch.sparse_coo_tensor(
@@ -91,14 +111,14 @@ def fit_neighbours(
     d = sparse(residual)
     d_squared = sparse(residual**2)
     mask = sparse(np.ones_like(residual))
-    dense_d = d.to_dense() if train.n_users * train.n_items <= 50_000_000 else None
+    dense_d = d.to_dense() if train.n_users * n_candidates <= 50_000_000 else None
 
     k = min(k, max(train.n_items - 1, 1))
     rows = np.zeros((train.n_items, k), np.int32)
     weights = np.zeros((train.n_items, k), np.float32)
     d_t, d_squared_t, mask_t = d.t(), d_squared.t(), mask.t()
-    for start in range(0, train.n_items, _CHUNK):
-        block = np.arange(start, min(start + _CHUNK, train.n_items))
+    for start in range(0, n_candidates, _CHUNK):
+        block = np.arange(start, min(start + _CHUNK, n_candidates))
         cols = torch.from_numpy(block)
         d_block = dense_d[:, cols] if dense_d is not None else d.index_select(1, cols).to_dense()
         present = (d_block != 0).float()  # a residual of exactly 0 counts as unrated: harmless
@@ -111,9 +131,10 @@ def fit_neighbours(
         similarity *= (common - 1).clamp(min=0) / ((common - 1).clamp(min=0) + shrinkage)
         similarity = similarity.T  # (block × items): row = the film whose neighbours we want
         similarity[torch.arange(len(block)), cols] = 0.0
-        top = similarity.clamp(min=0).topk(k, dim=1)
-        rows[block] = top.indices.numpy()
-        weights[block] = top.values.numpy()
+        top = similarity.clamp(min=0).topk(min(k, n_candidates), dim=1)
+        width = top.indices.shape[1]
+        rows[candidates[block], :width] = candidates[top.indices.numpy()]
+        weights[candidates[block], :width] = top.values.numpy()
     return NeighbourHead(mu, bi.astype(np.float32), reg_user, rows, weights)
 
 
