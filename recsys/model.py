@@ -342,12 +342,12 @@ class FactorModel:
             )
         return cls(
             neighbours=neighbours,
-            blend=tuple(header["blend"]),  # type: ignore[arg-type]
+            blend=tuple(float(w) for w in header["blend"]),
             items=Vocabulary(tensors.pop("item_ids").numpy()),
             users=Vocabulary(tensors.pop("user_ids").numpy()),
             global_mean=float(header["global_mean"]),
             fold_in_settings=FoldInSettings(**header["fold_in"]),
-            rating_scale=tuple(header["rating_scale"]),  # type: ignore[arg-type]
+            rating_scale=(float(header["rating_scale"][0]), float(header["rating_scale"][1])),
             metadata=header["metadata"],
             **tensors,
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import ContextTypes
 
 from bot import telegram_io
@@ -46,8 +46,8 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     outcome = await _resources(context).chat.button(_person(update), query.data or "")
     await query.answer(outcome.notice)
     message = query.message
-    if outcome.edit is not None and message is not None and hasattr(message, "edit_text"):
-        await telegram_io.edit(message, outcome.edit)  # type: ignore[arg-type]
+    if outcome.edit is not None and isinstance(message, Message):  # not an inaccessible one
+        await telegram_io.edit(message, outcome.edit)
     for reply in outcome.send:
         await telegram_io.send(context.bot, query.from_user.id, reply)
 
