@@ -47,15 +47,19 @@ def build_application(settings: Settings, request: BaseRequest | None = None) ->
         builder = builder.base_url(settings.telegram_api_base_url)
     application = builder.build()
 
+    # An edited message is not a new request (an edited "/retrain" must not start a run):
+    # polling leaves edits out with allowed_updates, and no handler takes them either.
+    new_message = ~filters.UpdateType.EDITED
+
     # Groups first: movie nights (commands, their buttons, the bot's own polls).
     application.add_handler(
-        MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, group.command)
+        MessageHandler(new_message & filters.ChatType.GROUPS & filters.COMMAND, group.command)
     )
     night_buttons = cb.pattern(cb.NightJoin, cb.NightLeave, cb.NightSuggest, cb.NightVote)
     application.add_handler(CallbackQueryHandler(group.button, pattern=night_buttons))
     application.add_handler(PollHandler(group.poll))
 
-    private_chat = filters.ChatType.PRIVATE
+    private_chat = new_message & filters.ChatType.PRIVATE
     for name, callback in (
         ("retrain", admin.retrain),
         ("rollback", admin.rollback),

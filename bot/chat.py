@@ -70,7 +70,7 @@ class Chat:
             return [Reply("Movie night works in groups: add me to a group chat and send "
                           "/movienight there.")]  # fmt: skip
         if handler is None:
-            return [Reply(f"I don't know /{_short(name)}. /help lists what I can do.")]
+            return [Reply(f"I don't know /{escape(_short(name))}. /help lists what I can do.")]
         await self.service.register(person.user_id, person.first_name, person.language)
         return await handler(person, args.strip())
 
@@ -254,8 +254,9 @@ class Chat:
 
 
 def _short(text: str, limit: int = 32) -> str:
+    """Plain text on one line, cut to ``limit`` characters; escape it where it goes into HTML."""
     text = " ".join(text.split())
-    return escape(text if len(text) <= limit else text[: limit - 1] + "…")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _plain(html_text: str) -> str:

@@ -40,6 +40,16 @@ def escape(text: str) -> str:
     return html.escape(text, quote=False)
 
 
+MAX_NOTICE = 200  # characters in the answer to a button press (Telegram's limit)
+
+
+def notice(text: str | None) -> str | None:
+    """A button press's answer, cut to Telegram's limit: one with a long title can pass it."""
+    if text is None or len(text) <= MAX_NOTICE:
+        return text
+    return text[: MAX_NOTICE - 1] + "…"
+
+
 COMMANDS: list[tuple[str, str]] = [
     ("rate", "rate films with buttons"),
     ("recommend", "films for you: /recommend comedy, /recommend 1990s"),
@@ -170,6 +180,9 @@ def film_list(title: str, films: list[Film], empty: str) -> Reply:
     return Reply(f"<b>{escape(title)}</b>", buttons)
 
 
+WATCHLIST_SHOWN = 20  # the newest: a long list would pass Telegram's 4096 characters
+
+
 def watchlist(films: list[Film]) -> Reply:
     if not films:
         return Reply(
@@ -177,7 +190,7 @@ def watchlist(films: list[Film]) -> Reply:
         )
     lines = ["<b>Your watchlist</b>", ""]
     buttons = []
-    for n, film in enumerate(films, start=1):
+    for n, film in enumerate(films[:WATCHLIST_SHOWN], start=1):
         lines.append(f"{n}. {film_html(film)}")
         buttons.append(
             [
@@ -185,6 +198,8 @@ def watchlist(films: list[Film]) -> Reply:
                 Button("Remove", cb.build(cb.WatchRemove(film.item_id))),
             ]
         )
+    if len(films) > WATCHLIST_SHOWN:
+        lines += ["", f"…and {len(films) - WATCHLIST_SHOWN} more: remove some to see them."]
     return Reply("\n".join(lines), buttons)
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from telegram import Message, Update
+from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from bot import telegram_io
-from bot.chat import Person
+from bot import telegram_io, views
+from bot.chat import EXPIRED, Person
 from bot.runtime import RESOURCES_KEY, Resources
 
 
@@ -43,8 +44,13 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A tap on an inline button: answered always, even when stale or forged."""
     query = update.callback_query
     assert query is not None
+    chat = update.effective_chat
+    # Groups only ever get movie-night buttons: a private one pressed there is forged.
+    if chat is None or chat.type != ChatType.PRIVATE:
+        await query.answer(EXPIRED)
+        return
     outcome = await _resources(context).chat.button(_person(update), query.data or "")
-    await query.answer(outcome.notice)
+    await query.answer(views.notice(outcome.notice))
     message = query.message
     if outcome.edit is not None and isinstance(message, Message):  # not an inaccessible one
         await telegram_io.edit(message, outcome.edit)
