@@ -21,6 +21,7 @@ from bot import callbacks as cb
 from bot.config import Settings
 from bot.handlers import admin, errors, group, private
 from bot.runtime import RESOURCES_KEY, close_resources, open_resources
+from bot.transport import AiohttpRequest
 from bot.views import COMMANDS, GROUP_COMMANDS
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 def build_application(settings: Settings, request: BaseRequest | None = None) -> Application:
     """The bot, wired; resources open in post_init and close in post_shutdown.
 
-    ``request`` replaces the HTTP transport (tests pass an offline one).
+    ``request`` replaces the aiohttp transport (tests pass an offline one).
     """
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
@@ -37,11 +38,15 @@ def build_application(settings: Settings, request: BaseRequest | None = None) ->
         ApplicationBuilder()
         .token(settings.telegram_bot_token.get_secret_value())
         .concurrent_updates(settings.concurrent_updates)
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(
+            AIORateLimiter(overall_max_rate=settings.max_messages_per_second, max_retries=3)
+        )
         .post_init(_post_init(settings))
         .post_shutdown(_post_shutdown)
     )
-    if request is not None:
+    if request is None:
+        builder = builder.request(AiohttpRequest()).get_updates_request(AiohttpRequest(1))
+    else:
         builder = builder.request(request).get_updates_request(request)
     if settings.telegram_api_base_url:
         builder = builder.base_url(settings.telegram_api_base_url)

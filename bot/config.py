@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     concurrent_updates: int = Field(default=8, ge=1, le=256)
     """How many Telegram updates PTB may process at the same time."""
 
+    max_messages_per_second: float = Field(default=30, ge=0, le=10_000)
+    """Cap on messages the bot sends or edits per second, all chats together (Telegram's
+    broadcast limit is about 30); 0 lifts the cap and relies on Telegram's 429 answers."""
+
     train_factors: int = Field(default=32, ge=1, le=1024)
     """Latent factors of the model trained by retraining runs."""
 
@@ -192,6 +196,7 @@ _FIXES: dict[str, str] = {
     "timezone": "use an IANA name such as Europe/Berlin",
     "log_level": "use DEBUG, INFO, WARNING or ERROR",
     "concurrent_updates": "use a whole number between 1 and 256",
+    "max_messages_per_second": "use a number between 0 (no cap) and 10000",
     "train_factors": "use a whole number between 1 and 1024",
     "train_epochs": "use a whole number between 1 and 10000",
     "train_seed": "use a whole number between 0 and 4294967295",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,6 +32,8 @@ PAGE_SIZE = 10
 MAX_PAGES = 10
 LIKED_STARS = 4.0
 LIKELY_STARS = 3.0  # predicted stars under which a film sinks in the list
+REGISTER_EVERY_S = 300.0  # how fresh users.last_seen_at and names are kept
+MAX_REGISTERED = 100_000  # users remembered as registered before the memory starts over
 
 NextItems = Callable[..., np.ndarray]
 
@@ -107,6 +110,8 @@ class MovieService:
         self.model = model
         self.titles = TitleIndex(catalog, self._popularity(model))
         self.genres = catalog.all_genres
+        self._registered: dict[int, tuple[str, str | None, float]] = {}
+        """user id -> (first name, language, monotonic time) of the last write by register."""
 
     def swap_model(self, model: FactorModel) -> None:
         self.model = model
@@ -135,8 +140,27 @@ class MovieService:
     # ------------------------------------------------------------------ rating
 
     async def register(self, user_id: int, first_name: str, language: str | None) -> bool:
-        """Remember the user; True the first time."""
-        return await self.storage.ensure_user(user_id, first_name, language)
+        """Remember the user; True the first time.
+
+        Every update calls this, so a user written in the last ``REGISTER_EVERY_S`` seconds
+        under the same name and language is not written again (the write was a third of a
+        rating tap's database work).
+        """
+        now = time.monotonic()
+        known = self._registered.get(user_id)
+        fresh = known is not None and now - known[2] < REGISTER_EVERY_S
+        if fresh and known[:2] == (first_name, language):
+            return False
+        created = await self.storage.ensure_user(user_id, first_name, language)
+        if len(self._registered) >= MAX_REGISTERED:
+            self._registered.clear()
+        self._registered[user_id] = (first_name, language, now)
+        return created
+
+    async def mark_blocked(self, user_id: int) -> None:
+        """The user blocked the bot: stop writing to them until they write again."""
+        self._registered.pop(user_id, None)  # so that their next update clears the mark
+        await self.storage.set_blocked(user_id, True)
 
     async def next_card(self, user_id: int) -> Card | None:
         """The film to ask about next (None when the catalogue is exhausted).
@@ -339,6 +363,7 @@ class MovieService:
         return await self.storage.delete_rating(user_id, item_id)
 
     async def forget(self, user_id: int) -> bool:
+        self._registered.pop(user_id, None)
         return await self.storage.forget_user(user_id)
 
     async def export_csv(self, user_id: int) -> str:

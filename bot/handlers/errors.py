@@ -23,7 +23,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.info("user %s blocked the bot; not writing to them", user.id if user else "?")
         resources = context.bot_data.get(RESOURCES_KEY)
         if resources is not None and user is not None:
-            await resources.storage.set_blocked(user.id, True)
+            await resources.service.mark_blocked(user.id)
         return
     log.error("error while handling an update", exc_info=error)
     if isinstance(update, Update) and update.callback_query is not None:

@@ -193,6 +193,7 @@ def test_the_error_does_not_chain_pydantics_error_which_quotes_inputs() -> None:
         ({"retrain_time": "24:00"}, "RETRAIN_TIME='24:00'"),
         ({"log_level": "LOUD"}, "LOG_LEVEL='LOUD' is invalid"),
         ({"concurrent_updates": "0"}, "CONCURRENT_UPDATES='0' is invalid"),
+        ({"max_messages_per_second": "-1"}, "use a number between 0 (no cap) and 10000"),
         ({"train_factors": "many"}, "TRAIN_FACTORS='many' is invalid"),
         ({"train_seed": "-1"}, "TRAIN_SEED='-1' is invalid"),
     ],

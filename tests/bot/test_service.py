@@ -137,6 +137,29 @@ async def test_forget_deletes_everything_about_the_user_only(service: MovieServi
     assert await service.rating_count(7) == 1
 
 
+async def test_register_writes_once_per_user_until_something_changes(
+    service: MovieService,
+) -> None:
+    storage = service.storage
+    assert await service.register(USER, "Ada", "en")
+    await storage.set_blocked(USER, True)  # behind the service's back: not seen by it
+    assert not await service.register(USER, "Ada", "en")
+    assert (await storage.user(USER)).blocked, "a fresh registration is not written again"
+
+    assert not await service.register(USER, "Ada L.", "en")  # a new name is written
+    user = await storage.user(USER)
+    assert (user.first_name, user.blocked) == ("Ada L.", False)
+
+    await service.mark_blocked(USER)
+    assert (await storage.user(USER)).blocked
+    await service.register(USER, "Ada L.", "en")  # writing again unblocks
+    assert not (await storage.user(USER)).blocked
+
+    await service.forget(USER)
+    assert await service.register(USER, "Ada L.", "en"), "a forgotten user is new again"
+    await service.rate(USER, STAR_WARS, 4.0)  # the row exists: no foreign-key error
+
+
 async def test_export_is_csv_of_the_ratings(service: MovieService) -> None:
     await rate_some(service, {STAR_WARS: 5.0, TOY_STORY: 3.5})
     rows = list(csv.DictReader(io.StringIO(await service.export_csv(USER))))

@@ -1,0 +1,172 @@
+"""``AiohttpRequest``: python-telegram-bot's HTTP transport, on aiohttp instead of httpx.
+
+PTB sends every Bot API call through a ``BaseRequest``. Its default, ``HTTPXRequest``, spends
+most of the bot's CPU under load in httpx, httpcore and anyio bookkeeping (bench/load.py:
+about 57% of the event loop at 100 updates/s); aiohttp does the same requests for a fraction
+of that. Requests are the same: a POST per call, parameters form-encoded, files as multipart.
+
+Calls that are safe to repeat (answering a button, editing a message) are retried after a
+5xx answer or a timeout; sending a message is not, since a lost answer may hide a delivered
+message. Flood control (429) is the rate limiter's job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import aiohttp
+from telegram._utils.types import ODVInput
+from telegram.error import NetworkError, TimedOut
+from telegram.request import BaseRequest, RequestData
+
+log = logging.getLogger(__name__)
+
+SAFE_TO_REPEAT = frozenset(
+    {
+        "answerCallbackQuery",
+        "editMessageText",
+        "editMessageCaption",
+        "editMessageReplyMarkup",
+        "deleteMessage",
+        "sendChatAction",
+        "setMyCommands",
+        "getMe",
+        "getChat",
+        "stopPoll",
+    }
+)
+RETRY_DELAYS_S = (0.25, 1.0)
+_SERVER_ERRORS = frozenset({500, 502, 503, 504})
+
+
+class AiohttpRequest(BaseRequest):
+    """One aiohttp session with a pool of ``connection_pool_size`` keep-alive connections.
+
+    Timeouts are seconds (None: wait for ever); a method call may override them. Error
+    messages never quote the URL, which holds the bot's token.
+    """
+
+    def __init__(
+        self,
+        connection_pool_size: int = 256,
+        *,
+        read_timeout: float | None = 5.0,
+        connect_timeout: float | None = 5.0,
+        pool_timeout: float | None = 1.0,
+    ) -> None:
+        self._pool_size = connection_pool_size
+        self._read_timeout = read_timeout
+        self._connect_timeout = connect_timeout
+        self._pool_timeout = pool_timeout
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self._read_timeout
+
+    async def initialize(self) -> None:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(limit=self._pool_size, ttl_dns_cache=300)
+            self._session = aiohttp.ClientSession(
+                connector=connector, headers={"User-Agent": self.USER_AGENT}
+            )
+
+    async def shutdown(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        endpoint = url.rsplit("/", 1)[-1]
+        delays = RETRY_DELAYS_S if endpoint in SAFE_TO_REPEAT else ()
+        for delay in delays:
+            try:
+                status, body = await self._once(
+                    url, method, request_data, read_timeout, connect_timeout, pool_timeout
+                )
+            except NetworkError as error:  # TimedOut included
+                log.warning("%s failed (%s); retrying in %.2fs", endpoint, error.message, delay)
+            else:
+                if status not in _SERVER_ERRORS:
+                    return status, body
+                log.warning("%s answered %d; retrying in %.2fs", endpoint, status, delay)
+            await asyncio.sleep(delay)
+        return await self._once(
+            url, method, request_data, read_timeout, connect_timeout, pool_timeout
+        )
+
+    async def _once(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None,
+        read_timeout: ODVInput[float],
+        connect_timeout: ODVInput[float],
+        pool_timeout: ODVInput[float],
+    ) -> tuple[int, bytes]:
+        if self._session is None or self._session.closed:
+            raise RuntimeError("AiohttpRequest is not initialized")
+        read = _given(read_timeout, self._read_timeout)
+        connect = _given(connect_timeout, self._connect_timeout)
+        pool = _given(pool_timeout, self._pool_timeout)
+        # aiohttp has no write timeout; sock_read bounds the wait for the answer after it.
+        timeout = aiohttp.ClientTimeout(
+            total=None,
+            connect=None if pool is None or connect is None else pool + connect,
+            sock_connect=connect,
+            sock_read=read,
+        )
+        try:
+            async with self._session.request(
+                method, url, data=_body(request_data), timeout=timeout
+            ) as response:
+                return response.status, await response.read()
+        except TimeoutError as error:  # aiohttp's timeouts are TimeoutErrors
+            raise TimedOut(f"aiohttp.{type(error).__name__}") from error
+        except (aiohttp.ClientError, OSError) as error:
+            raise NetworkError(
+                f"aiohttp.{type(error).__name__}: {_redacted(error, url)}"
+            ) from error
+
+
+def _given(value: ODVInput[float], default: float | None) -> float | None:
+    """A timeout the call named, or this transport's default."""
+    if value is None or isinstance(value, int | float):
+        return value
+    return default  # PTB's DEFAULT_NONE: the caller named nothing
+
+
+def _body(request_data: RequestData | None) -> aiohttp.FormData | dict[str, str] | None:
+    """Form fields, or a multipart form when files are uploaded (as HTTPXRequest sends them)."""
+    if request_data is None:
+        return None
+    fields = request_data.json_parameters
+    files = request_data.multipart_data
+    if not files:
+        return fields
+    form = aiohttp.FormData()
+    for name, value in fields.items():
+        form.add_field(name, value)
+    for name, upload in files.items():
+        if isinstance(upload, tuple):
+            filename, content, mime_type = upload
+            form.add_field(name, content, filename=filename, content_type=mime_type)
+        else:
+            form.add_field(name, upload)
+    return form
+
+
+def _redacted(error: BaseException, url: str) -> str:
+    """The error's text without the request URL (it contains the token)."""
+    text = str(error)
+    token_path = url.split("://", 1)[-1]
+    return text.replace(url, "<Bot API URL>").replace(token_path, "<Bot API URL>")
