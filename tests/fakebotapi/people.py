@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .formatting import utf16_length
-from .records import CallbackAnswer, ChatType, FakeChat, FakeMessage
+from .records import CallbackAnswer, CallbackQuery, ChatType, FakeChat, FakeMessage
 from .state import TelegramState
 
 MessagePredicate = Callable[[FakeMessage], object]
@@ -127,6 +127,16 @@ class FakeUser:
         self, message: FakeMessage, data: str, *, timeout: float = 5.0
     ) -> CallbackAnswer:
         """Send a callback query with any ``data``, as a stale or forged button would."""
+        query = self.tap(message, data)
+        return await self._state.signal.wait_for(
+            lambda: query.answer,
+            timeout,
+            lambda: f"the bot did not answer the callback query {data!r}",
+        )
+
+    def tap(self, message: FakeMessage, data: str) -> CallbackQuery:
+        """Queue a callback query with ``data`` from ``message`` without waiting for the
+        answer (load generators track thousands of these at once)."""
         query = self._state.new_callback_query(message, data)
         self._state.push_update(
             "callback_query",
@@ -138,11 +148,7 @@ class FakeUser:
                 "data": data,
             },
         )
-        return await self._state.signal.wait_for(
-            lambda: query.answer,
-            timeout,
-            lambda: f"the bot did not answer the callback query {data!r}",
-        )
+        return query
 
     async def wait_for_message(
         self,

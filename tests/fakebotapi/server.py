@@ -56,6 +56,9 @@ class FakeBotApi:
         """Every request with a valid token, in arrival order."""
         self.internal_errors: list[Exception] = []
         """Exceptions inside the fake itself (answered with a 500); tests assert it is empty."""
+        self.observers: list[Callable[[ApiRequest, bool], None]] = []
+        """Called after every answered request with whether it succeeded: a load generator
+        follows thousands of users this way instead of one waiter each."""
         self._faults: defaultdict[str, deque[Fault]] = defaultdict(deque)
         self._users: dict[int, FakeUser] = {}
         self._runner: web.AppRunner | None = None
@@ -169,9 +172,18 @@ class FakeBotApi:
             values, files = await _read_params(request)
         except ApiError as error:
             return _reply(error.payload(), error.code)
-        self.requests.append(ApiRequest(name, values, request.content_type, files))
+        logged = ApiRequest(name, values, request.content_type, files)
+        self.requests.append(logged)
         self.state.signal.notify()
+        response = await self._answer(name, values, files)
+        for observe in self.observers:
+            observe(logged, response.status == 200)
+        return response
 
+    async def _answer(
+        self, name: str, values: dict[str, Any], files: dict[str, UploadedFile]
+    ) -> web.Response:
+        """Apply the next injected fault for ``name``, if any, else run the method."""
         faults = self._faults[name.lower()]
         if faults:
             fault = faults.popleft()
