@@ -20,6 +20,7 @@ from telegram.request import BaseRequest
 from bot import callbacks as cb
 from bot.config import Settings
 from bot.handlers import admin, errors, group, private
+from bot.inbox import Inbox
 from bot.runtime import RESOURCES_KEY, close_resources, open_resources
 from bot.transport import AiohttpRequest
 from bot.views import COMMANDS, GROUP_COMMANDS
@@ -34,15 +35,17 @@ def build_application(settings: Settings, request: BaseRequest | None = None) ->
     """
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    inbox = Inbox(settings.concurrent_updates)
     builder = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token.get_secret_value())
-        .concurrent_updates(settings.concurrent_updates)
+        .update_queue(inbox.queue)
+        .concurrent_updates(inbox.processor)
         .rate_limiter(
             AIORateLimiter(overall_max_rate=settings.max_messages_per_second, max_retries=3)
         )
-        .post_init(_post_init(settings))
-        .post_shutdown(_post_shutdown)
+        .post_init(_post_init(settings, inbox))
+        .post_shutdown(_post_shutdown(inbox))
     )
     if request is None:
         builder = builder.request(AiohttpRequest()).get_updates_request(AiohttpRequest(1))
@@ -85,9 +88,14 @@ def build_application(settings: Settings, request: BaseRequest | None = None) ->
     return application
 
 
-def _post_init(settings: Settings):
+def _post_init(settings: Settings, inbox: Inbox):
     async def post_init(application: Application) -> None:
-        application.bot_data[RESOURCES_KEY] = await open_resources(settings)
+        resources = await open_resources(settings)
+        application.bot_data[RESOURCES_KEY] = resources
+        replayed = await inbox.attach(resources.storage, application.bot)
+        if replayed:
+            log.warning("%d update(s) taken before a crash were not handled: handling them now",
+                        replayed)  # fmt: skip
         await application.bot.set_my_commands(
             [BotCommand(name, text) for name, text in COMMANDS],
             scope=BotCommandScopeAllPrivateChats(),
@@ -105,7 +113,11 @@ def _post_init(settings: Settings):
     return post_init
 
 
-async def _post_shutdown(application: Application) -> None:
-    resources = application.bot_data.pop(RESOURCES_KEY, None)
-    if resources is not None:
-        await close_resources(resources)
+def _post_shutdown(inbox: Inbox):
+    async def post_shutdown(application: Application) -> None:
+        inbox.detach()
+        resources = application.bot_data.pop(RESOURCES_KEY, None)
+        if resources is not None:
+            await close_resources(resources)
+
+    return post_shutdown

@@ -164,6 +164,19 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         ) WITHOUT ROWID
         """,
     ),
+    # 5: updates taken from Telegram, kept until handled, so a crash neither drops the ones
+    # fetched but not yet handled nor handles one twice (bot/inbox.py).
+    (
+        """
+        CREATE TABLE inbox (
+            update_id   INTEGER PRIMARY KEY,
+            payload     TEXT,
+            received_at INTEGER NOT NULL,
+            done_at     INTEGER
+        )
+        """,
+        "CREATE INDEX inbox_pending ON inbox (update_id) WHERE done_at IS NULL",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -22,6 +22,7 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,6 +61,18 @@ __all__ = [
     "UnknownIdError",
     "User",
 ]
+
+
+@dataclass(slots=True)
+class Handling:
+    """The update whose handlers run in this task (set by bot/inbox.py); ``done`` once a
+    write transaction has marked it handled."""
+
+    update_id: int
+    done: bool = False
+
+
+HANDLING: ContextVar[Handling | None] = ContextVar("HANDLING", default=None)
 
 
 class UnknownIdError(LookupError):
@@ -160,6 +173,8 @@ _LOG_ANSWER = """
     RETURNING prev_stars, prev_dismissal
 """
 
+_INBOX_DONE = "UPDATE inbox SET payload = NULL, done_at = ? WHERE update_id = ?"
+
 _NIGHT_COLUMNS = "night_id, chat_id, message_id, filter, status, created_by, created_at"
 _RUN_COLUMNS = "run_id, started_at, finished_at, trigger, status, metrics, error, model_version"
 
@@ -244,15 +259,24 @@ class Storage:
         return rows[0][0] if rows else None
 
     @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[None]:
+    async def _transaction(self, *, effect: bool = True) -> AsyncIterator[None]:
         """Hold the lock and a write transaction; commit on success, roll back on any error
-        (cancellation included)."""
+        (cancellation included).
+
+        An ``effect`` (what a user asked for, not bookkeeping) also marks the update being
+        handled as done in the inbox, in the same commit: after a crash it is either wholly
+        written and never replayed, or not written and replayed.
+        """
+        handling = HANDLING.get()
         async with self._lock:
             try:
                 # BEGIN inside the try: if we are cancelled while it runs, it still runs on the
                 # database thread, and the rollback below is queued behind it.
                 await self._conn.execute("BEGIN IMMEDIATE")
                 yield
+                if effect and handling is not None and not handling.done:
+                    await self._rows(_INBOX_DONE, (self._now(), handling.update_id))
+                    handling.done = True
             except sqlite3.IntegrityError as error:
                 await self._conn.rollback()
                 if "FOREIGN KEY" in str(error):
@@ -266,6 +290,33 @@ class Storage:
                 raise
             await self._conn.commit()
 
+    # -- the inbox of updates ---------------------------------------------------------------
+
+    async def inbox_put(self, update_id: int, payload: str) -> bool:
+        """Keep an update until it is handled; False when it was seen before (a redelivery)."""
+        rows = await self._fetch(
+            "INSERT INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (update_id) DO NOTHING RETURNING 1",
+            (update_id, payload, self._now()),
+        )
+        return bool(rows)
+
+    async def inbox_done(self, update_id: int) -> None:
+        """The update is handled: drop its payload, keep its id to refuse redeliveries."""
+        await self._fetch(_INBOX_DONE, (self._now(), update_id))
+
+    async def inbox_pending(self) -> list[tuple[int, str]]:
+        """Updates taken but not handled (the process died first), oldest first."""
+        rows = await self._fetch(
+            "SELECT update_id, payload FROM inbox WHERE done_at IS NULL ORDER BY update_id"
+        )
+        return [(int(update_id), str(payload)) for update_id, payload in rows]
+
+    async def inbox_prune(self, older_than: int) -> int:
+        """Forget handled updates done before ``older_than`` (Telegram redelivers for 24 h)."""
+        rows = await self._fetch("DELETE FROM inbox WHERE done_at < ? RETURNING 1", (older_than,))
+        return len(rows)
+
     # -- users ------------------------------------------------------------------------------
 
     async def ensure_user(self, user_id: int, first_name: str, language: str | None) -> bool:
@@ -273,7 +324,7 @@ class Storage:
         a user who writes has unblocked the bot). True when the user is new."""
         _check_id(user_id)
         now = self._now()
-        async with self._transaction():
+        async with self._transaction(effect=False):
             created = await self._rows(
                 "INSERT OR IGNORE INTO users (user_id, first_name, language, created_at, "
                 "last_seen_at) VALUES (?, ?, ?, ?, ?) RETURNING 1",

@@ -1,0 +1,115 @@
+"""The inbox: every update is written to SQLite before Telegram is told it arrived, and marked
+done once handled, so that a crash neither drops nor repeats one.
+
+PTB's updater puts each fetched update on the application's queue and, with its next
+getUpdates call, confirms the whole batch to Telegram, while updates may still wait on the
+queue; a SIGKILL then loses them. ``DurableQueue.put`` stores the update first (the updater
+awaits it before polling again), ``InboxProcessor`` marks it done after its handlers ran, and
+on start-up ``replay`` queues the updates that were taken but never handled. The ids of
+handled updates are kept for a day, so a redelivered update (a webhook retry, a batch that
+was stored but not confirmed before the crash) is dropped instead of handled twice.
+
+An update is marked done in the same commit as the first thing its handlers write (a rating,
+an undo), so a crash leaves it either written and done, or unwritten and replayed. Updates
+that write nothing (a search) are marked once handled: a crash just before that repeats an
+answer, never a write. An update that writes twice (rare: a movie-night vote) is done with its
+first write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable
+from typing import Any
+
+from telegram import Bot, Update
+from telegram.ext import SimpleUpdateProcessor
+
+from bot.storage import HANDLING, Handling, Storage
+
+log = logging.getLogger(__name__)
+KEEP_HANDLED_S = 24 * 3600  # Telegram keeps unconfirmed updates for 24 hours
+PRUNE_EVERY = 1000  # handled updates between two prunings
+
+
+class Inbox:
+    """The application's update queue and update processor, backed by one Storage."""
+
+    def __init__(self, max_concurrent_updates: int) -> None:
+        self.queue = DurableQueue(self)
+        self.processor = InboxProcessor(max_concurrent_updates, self)
+        self.storage: Storage | None = None
+        self._handled = 0
+
+    async def attach(self, storage: Storage, bot: Bot) -> int:
+        """Start writing through to ``storage``; queue what a crash left unhandled. Returns
+        how many updates were replayed. Call before polling starts."""
+        self.storage = storage
+        pending = await storage.inbox_pending()
+        for update_id, payload in pending:
+            update = Update.de_json(json.loads(payload), bot)
+            if update is None:
+                await storage.inbox_done(update_id)
+                continue
+            await asyncio.Queue.put(self.queue, update)
+        await storage.inbox_prune(int(time.time()) - KEEP_HANDLED_S)
+        return len(pending)
+
+    def detach(self) -> None:
+        self.storage = None
+
+    async def keep(self, update: Update) -> bool:
+        """Store a new update; False for one seen before."""
+        if self.storage is None:
+            return True
+        return await self.storage.inbox_put(update.update_id, update.to_json())
+
+    async def done(self, handling: Handling) -> None:
+        """Mark handled an update that no write transaction marked (a search, a /help)."""
+        if self.storage is None:
+            return
+        if not handling.done:
+            await self.storage.inbox_done(handling.update_id)
+            handling.done = True
+        self._handled += 1
+        if self._handled % PRUNE_EVERY == 0:
+            await self.storage.inbox_prune(int(time.time()) - KEEP_HANDLED_S)
+
+
+class DurableQueue(asyncio.Queue[Any]):
+    """PTB's update queue: an update is queued only once it is stored, and only once."""
+
+    def __init__(self, inbox: Inbox) -> None:
+        super().__init__()
+        self._inbox = inbox
+
+    async def put(self, item: Any) -> None:
+        if isinstance(item, Update) and not await self._inbox.keep(item):
+            log.info("update %d came again; it was handled before", item.update_id)
+            return
+        await super().put(item)
+
+
+class InboxProcessor(SimpleUpdateProcessor):
+    """Runs updates like PTB's default processor, then marks each one handled."""
+
+    def __init__(self, max_concurrent_updates: int, inbox: Inbox) -> None:
+        super().__init__(max_concurrent_updates)
+        self._inbox = inbox
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        if not isinstance(update, Update):
+            await coroutine
+            return
+        # Each update runs in its own task, so this is seen by its handlers' writes only.
+        handling = Handling(update.update_id)
+        HANDLING.set(handling)
+        try:
+            await coroutine
+        except Exception:
+            await self._inbox.done(handling)  # an update that breaks is not replayed for ever
+            raise
+        await self._inbox.done(handling)  # not when cancelled: then it is replayed on restart

@@ -1,0 +1,104 @@
+"""The inbox of updates in a real SQLite file: stored before handling, refused when seen again,
+marked done in the same commit as the first thing an update writes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from telegram import Bot, Update
+
+from bot.inbox import Inbox
+from bot.storage import HANDLING, Handling, Storage, UnknownIdError
+
+ALICE = 1001
+TOKEN = "123456789:AAFakeTokenForTestsOnly_abcdefghijk"
+
+
+def update(update_id: int, text: str = "/help") -> Update:
+    message = {
+        "message_id": update_id,
+        "date": 1_700_000_000,
+        "chat": {"id": ALICE, "type": "private", "first_name": "Alice"},
+        "from": {"id": ALICE, "is_bot": False, "first_name": "Alice"},
+        "text": text,
+    }
+    parsed = Update.de_json({"update_id": update_id, "message": message}, Bot(TOKEN))
+    assert parsed is not None
+    return parsed
+
+
+async def handle(
+    storage: Storage, update_id: int, work: Callable[[], Awaitable[object]]
+) -> Handling:
+    """Run ``work`` as the handlers of one update would: in its own task, under HANDLING."""
+    handling = Handling(update_id)
+
+    async def task() -> None:
+        HANDLING.set(handling)
+        await work()
+
+    await asyncio.create_task(task())
+    return handling
+
+
+async def test_an_update_is_kept_until_done_and_refused_when_it_comes_again(
+    storage: Storage,
+) -> None:
+    assert await storage.inbox_put(1, '{"update_id": 1}')
+    assert await storage.inbox_put(2, '{"update_id": 2}')
+    assert not await storage.inbox_put(1, "again")
+    assert await storage.inbox_pending() == [(1, '{"update_id": 1}'), (2, '{"update_id": 2}')]
+    await storage.inbox_done(1)
+    assert await storage.inbox_pending() == [(2, '{"update_id": 2}')]
+    assert not await storage.inbox_put(1, "redelivered after it was handled")
+    assert await storage.inbox_prune(older_than=2**40) == 1
+    assert await storage.inbox_put(1, "a day later the id is forgotten")
+
+
+async def test_a_write_marks_its_update_done_in_the_same_commit(storage: Storage) -> None:
+    await storage.inbox_put(7, "{}")
+    await storage.inbox_put(8, "{}")
+    handling = await handle(storage, 7, lambda: storage.ensure_user(ALICE, "Alice", "en"))
+    assert not handling.done, "registering a user is bookkeeping, not the update's effect"
+    handling = await handle(storage, 7, lambda: storage.rate(ALICE, 50, 4.0))
+    assert handling.done
+    assert [u for u, _ in await storage.inbox_pending()] == [8]
+
+    async def failing() -> None:
+        await storage.rate(ALICE + 1, 50, 4.0)  # no such user: rolled back
+
+    with pytest.raises(UnknownIdError):
+        await handle(storage, 8, failing)
+    assert [u for u, _ in await storage.inbox_pending()] == [8], "a rolled-back write marks nothing"
+
+
+async def test_attach_replays_what_a_crash_left_and_the_queue_stores_first(
+    tmp_path: Path,
+) -> None:
+    storage = await Storage.open(tmp_path / "bot.sqlite3")
+    try:
+        await storage.inbox_put(3, update(3, "/rate").to_json())
+        await storage.inbox_put(4, update(4).to_json())
+        await storage.inbox_done(4)
+        inbox = Inbox(max_concurrent_updates=1)
+        assert await inbox.attach(storage, Bot(TOKEN)) == 1
+        replayed = inbox.queue.get_nowait()
+        assert isinstance(replayed, Update) and replayed.message.text == "/rate"
+
+        await inbox.queue.put(update(5))
+        await inbox.queue.put(update(4))  # handled before: dropped
+        await inbox.queue.put(update(5))  # already waiting: dropped
+        assert [u.update_id for u in [inbox.queue.get_nowait()]] == [5]
+        assert inbox.queue.empty()
+        assert [u for u, _ in await storage.inbox_pending()] == [3, 5]
+
+        async def handlers() -> None:
+            pass  # a /help writes nothing: the processor marks it done afterwards
+
+        await inbox.processor.do_process_update(update(5), handlers())
+        assert [u for u, _ in await storage.inbox_pending()] == [3]
+    finally:
+        await storage.close()
