@@ -13,6 +13,8 @@ import logging
 import sys
 from urllib.parse import urlsplit
 
+from telegram.error import BadRequest, NetworkError
+
 from bot.config import ConfigError, Settings, load_settings
 
 NO_TOKEN = """\
@@ -77,6 +79,19 @@ def _logging(settings: Settings) -> None:
     )
     # httpx logs every request URL at INFO, and Bot API URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("telegram.ext.Updater").addFilter(_one_line_for_network_errors)
+
+
+def _one_line_for_network_errors(record: logging.LogRecord) -> bool:
+    """PTB logs a traceback for every failed getUpdates; Telegram being unreachable for a
+    moment is no bug, so it becomes one warning line (PTB backs off and polls again)."""
+    error = record.exc_info[1] if record.exc_info else None
+    if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
+        record.msg = f"{record.getMessage()} ({error.message}); polling again shortly"
+        record.args = ()
+        record.exc_info = None
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+    return True
 
 
 if __name__ == "__main__":

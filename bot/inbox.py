@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sqlite3
 import time
 from collections.abc import Awaitable
 from typing import Any
@@ -33,6 +34,7 @@ from bot.storage import HANDLING, Handling, Storage
 log = logging.getLogger(__name__)
 KEEP_HANDLED_S = 24 * 3600  # Telegram keeps unconfirmed updates for 24 hours
 PRUNE_EVERY = 1000  # handled updates between two prunings
+REST_S = 30.0  # after the database refused an update, how long to handle them without it
 
 
 class Inbox:
@@ -43,6 +45,7 @@ class Inbox:
         self.processor = InboxProcessor(max_concurrent_updates, self)
         self.storage: Storage | None = None
         self._handled = 0
+        self._resting_until = 0.0
 
     async def attach(self, storage: Storage, bot: Bot) -> int:
         """Start writing through to ``storage``; queue what a crash left unhandled. Returns
@@ -62,21 +65,35 @@ class Inbox:
         self.storage = None
 
     async def keep(self, update: Update) -> bool:
-        """Store a new update; False for one seen before."""
-        if self.storage is None:
+        """Store a new update; False for one seen before.
+
+        When the database refuses (locked, full, read-only), the update is handled anyway,
+        without its crash-safe copy, and the inbox rests for ``REST_S`` seconds: a stuck
+        database must not stop the bot from answering, nor stall every update on it.
+        """
+        if self.storage is None or time.monotonic() < self._resting_until:
             return True
-        return await self.storage.inbox_put(update.update_id, update.to_json())
+        try:
+            return await self.storage.inbox_put(update.update_id, update.to_json())
+        except sqlite3.Error as error:
+            log.error("the inbox cannot store updates (%s); handling them without it", error)
+            self._resting_until = time.monotonic() + REST_S
+            return True
 
     async def done(self, handling: Handling) -> None:
         """Mark handled an update that no write transaction marked (a search, a /help)."""
-        if self.storage is None:
+        if self.storage is None or time.monotonic() < self._resting_until:
+            handling.done = True  # not stored while the inbox rests
             return
-        if not handling.done:
-            await self.storage.inbox_done(handling.update_id)
-            handling.done = True
         self._handled += 1
-        if self._handled % PRUNE_EVERY == 0:
-            await self.storage.inbox_prune(int(time.time()) - KEEP_HANDLED_S)
+        try:
+            if not handling.done:
+                await self.storage.inbox_done(handling.update_id)
+            if self._handled % PRUNE_EVERY == 0:
+                await self.storage.inbox_prune(int(time.time()) - KEEP_HANDLED_S)
+        except sqlite3.Error as error:  # replayed after a restart: at worst answered twice
+            log.warning("could not mark update %d handled: %s", handling.update_id, error)
+        handling.done = True
 
 
 class DurableQueue(asyncio.Queue[Any]):

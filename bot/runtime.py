@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -48,13 +50,35 @@ def load_catalogue_data(settings: Settings) -> Dataset:
 
 
 def ensure_model(settings: Settings, dataset: Dataset) -> FactorModel:
-    """Load the model file; when there is none yet, train one (with a progress bar) and save it."""
+    """Load the model file; when there is none yet, train one (with a progress bar) and save it.
+
+    An unreadable file (cut short, overwritten, from another program) is kept aside as
+    ``<name>.corrupt``; the previous model that retraining kept (``<name>.previous``) takes
+    its place if it is readable, else a new model is trained as on the first start.
+    """
     path: Path = settings.model_path
     if path.exists():
-        return FactorModel.load(path)
-    from recsys.cli import train_with_progress  # only needed on the very first start
+        try:
+            return FactorModel.load(path)
+        except (ValueError, KeyError, OSError) as error:
+            log.error("the model file is unreadable: %s", error)
+        aside = path.with_name(path.name + ".corrupt")
+        os.replace(path, aside)
+        log.warning("kept the unreadable model file as %s", aside)
+        previous = path.with_name(path.name + ".previous")
+        if previous.exists():
+            try:
+                model = FactorModel.load(previous)
+            except (ValueError, KeyError, OSError) as error:
+                log.error("the previous model is unreadable too: %s", error)
+            else:
+                shutil.copy2(previous, path.with_name(path.name + ".incoming"))
+                os.replace(path.with_name(path.name + ".incoming"), path)
+                log.warning("serving the previous model from %s again", previous)
+                return model
+    from recsys.cli import train_with_progress  # only needed when there is no model
 
-    log.info("no model at %s yet: training one on %s (a few seconds)", path, dataset.name)
+    log.info("no model at %s: training one on %s (a few seconds)", path, dataset.name)
     # Leave the fixed holdout out, so that retraining can compare later models with this one.
     train, _ = split_holdout(dataset.ratings)
     model = train_with_progress(replace(dataset, ratings=train), training_config(settings))
