@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import logging
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +27,8 @@ from recsys import FactorModel, UserVector
 from recsys.data import Catalog
 from recsys.elicit import next_items
 from recsys.plots import build_user_map, png_bytes
+
+log = logging.getLogger(__name__)
 
 PERSONAL_AFTER = 5  # ratings before /recommend stops showing the popular list
 SHARPEN_AFTER = 10  # ratings after which recommendations are good; said on every card
@@ -151,7 +155,13 @@ class MovieService:
         fresh = known is not None and now - known[2] < REGISTER_EVERY_S
         if fresh and known[:2] == (first_name, language):
             return False
-        created = await self.storage.ensure_user(user_id, first_name, language)
+        try:
+            created = await self.storage.ensure_user(user_id, first_name, language)
+        except sqlite3.Error as error:  # bookkeeping: reads can still be answered
+            log.warning("could not record user %d: %s", user_id, error)
+            if await self.storage.user(user_id) is None:
+                return False  # try again next time: their writes need the row
+            created = False
         if len(self._registered) >= MAX_REGISTERED:
             self._registered.clear()
         self._registered[user_id] = (first_name, language, now)
