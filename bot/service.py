@@ -114,6 +114,8 @@ class MovieService:
         self.model = model
         self.titles = TitleIndex(catalog, self._popularity(model))
         self.genres = catalog.all_genres
+        self._films: dict[int, Film] = {}
+        self._catalogued_for: tuple[FactorModel, np.ndarray | None] | None = None
         self._registered: dict[int, tuple[str, str | None, float]] = {}
         """user id -> (first name, language, monotonic time) of the last write by register."""
 
@@ -127,16 +129,22 @@ class MovieService:
     # ------------------------------------------------------------------ films
 
     def film(self, item_id: int) -> Film:
+        """The catalogue's film (memoised: a pandas lookup per field took 0.17 ms a card)."""
+        film = self._films.get(item_id)
+        if film is not None:
+            return film
         if item_id not in self.catalog:
             raise UnknownFilm(item_id)
         imdb = self.catalog.frame.at[item_id, "imdb_id"]
-        return Film(
+        film = Film(
             item_id,
             self.catalog.title(item_id),
             self.catalog.year(item_id),
             self.catalog.genres(item_id),
             None if pd.isna(imdb) else int(imdb),
         )
+        self._films[item_id] = film
+        return film
 
     def rateable(self, item_id: int) -> bool:
         return item_id in self.catalog
@@ -197,9 +205,15 @@ class MovieService:
         return Card(self.film(int(choice[0])), len(ratings))
 
     def _catalogued(self, model: FactorModel) -> np.ndarray | None:
+        """The model's films that the catalogue has (None: all of them); once per model."""
+        cached = self._catalogued_for
+        if cached is not None and cached[0] is model:
+            return cached[1]
         ids = model.item_ids
         inside = np.isin(ids, self.catalog.item_ids)
-        return None if inside.all() else ids[inside]
+        found = None if inside.all() else ids[inside]
+        self._catalogued_for = (model, found)
+        return found
 
     async def card(self, user_id: int, item_id: int) -> Card:
         film = self.film(item_id)
