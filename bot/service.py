@@ -186,15 +186,15 @@ class MovieService:
         The choice is a pure function of the user's answers so far: two taps on the same
         card arrive at the same next film instead of skipping one.
         """
-        ratings = await self.storage.ratings(user_id)
-        answered = await self.storage.answered_item_ids(user_id)
+        ratings, dismissed = await self.storage.rated_and_dismissed(user_id)
+        answered = ratings.keys() | dismissed
         model = self.model
-        known = [r for r in ratings if r.item_id in self.catalog]
+        known = [(item, stars) for item, stars in ratings.items() if item in self.catalog]
         rng = np.random.default_rng([user_id % 2**32, len(answered)])
         choice = self.ask_next(
             model,
-            np.array([r.item_id for r in known], np.int64),
-            np.array([r.stars for r in known], np.float32),
+            np.array([item for item, _ in known], np.int64),
+            np.array([stars for _, stars in known], np.float32),
             np.fromiter(answered, np.int64, len(answered)),
             1,
             candidates=self._catalogued(model),

@@ -1,13 +1,16 @@
-"""Everything the bot remembers, in one SQLite file behind one aiosqlite connection.
+"""Everything the bot remembers, in one SQLite file behind two aiosqlite connections.
 
 Durability contract: every method that writes has committed before it returns, so a handler
 that replies after ``await storage.rate(...)`` never tells a user something the database lost
 on a crash (WAL with synchronous=NORMAL: a power cut may lose the last commits, a crash of the
 process loses nothing). Times are Unix seconds.
 
-One ``asyncio.Lock`` guards the connection: aiosqlite already runs statements one at a time on
-its thread, but without the lock a coroutine could read (or BEGIN) between the statements of
-another coroutine's transaction on the same connection.
+One ``asyncio.Lock`` guards the writing connection: aiosqlite already runs statements one at
+a time on its thread, but without the lock a coroutine could read (or BEGIN) between the
+statements of another coroutine's transaction on the same connection. Queries go to a second,
+``query_only`` connection: in WAL mode it sees every committed write and never waits behind a
+write transaction, which holds the lock over several hops to the database thread (under load
+reads queued behind them; bench/load.py).
 """
 
 from __future__ import annotations
@@ -182,8 +185,14 @@ _RUN_COLUMNS = "run_id, started_at, finished_at, trigger, status, metrics, error
 class Storage:
     """Typed async repository over one SQLite connection; create with ``await Storage.open()``."""
 
-    def __init__(self, conn: aiosqlite.Connection, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        conn: aiosqlite.Connection,
+        clock: Callable[[], float],
+        reader: aiosqlite.Connection | None = None,
+    ) -> None:
         self._conn = conn
+        self._reader = reader
         self._clock = clock
         self._lock = asyncio.Lock()
 
@@ -231,14 +240,17 @@ class Storage:
                 await conn.execute("PRAGMA journal_mode = WAL")
                 await conn.execute("PRAGMA synchronous = NORMAL")
                 await migrate(conn, path=str(path))
+            reader = None if read_only else await _reader(path, busy_timeout_ms)
         except BaseException:
             await conn.close()
             raise
-        return cls(conn, clock)
+        return cls(conn, clock, reader)
 
     async def close(self) -> None:
-        """Wait for running work, then close the connection."""
+        """Wait for running work, then close the connections."""
         async with self._lock:
+            if self._reader is not None:
+                await self._reader.close()
             await self._conn.close()
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -246,16 +258,24 @@ class Storage:
     def _now(self) -> int:
         return int(self._clock())
 
-    async def _fetch(self, sql: str, params: Params = ()) -> list[Row]:
+    async def _write(self, sql: str, params: Params = ()) -> list[Row]:
+        """One writing statement on its own (autocommit), between transactions."""
         async with self._lock:
             return await self._rows(sql, params)
+
+    async def _read(self, sql: str, params: Params = ()) -> list[Row]:
+        """One query on the reading connection: it sees every committed write and never
+        waits for a write transaction to finish (WAL readers and the writer do not block)."""
+        if self._reader is None:  # opened read-only: one connection does it all
+            return await self._write(sql, params)
+        return cast(list[Row], list(await self._reader.execute_fetchall(sql, params)))
 
     async def _rows(self, sql: str, params: Params = ()) -> list[Row]:
         """Run one statement (caller holds the lock); one hop to the database thread."""
         return cast(list[Row], list(await self._conn.execute_fetchall(sql, params)))
 
     async def _scalar(self, sql: str, params: Params = ()) -> Any:
-        rows = await self._fetch(sql, params)
+        rows = await self._read(sql, params)
         return rows[0][0] if rows else None
 
     @asynccontextmanager
@@ -294,7 +314,7 @@ class Storage:
 
     async def inbox_put(self, update_id: int, payload: str) -> bool:
         """Keep an update until it is handled; False when it was seen before (a redelivery)."""
-        rows = await self._fetch(
+        rows = await self._write(
             "INSERT INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?) "
             "ON CONFLICT (update_id) DO NOTHING RETURNING 1",
             (update_id, payload, self._now()),
@@ -303,18 +323,18 @@ class Storage:
 
     async def inbox_done(self, update_id: int) -> None:
         """The update is handled: drop its payload, keep its id to refuse redeliveries."""
-        await self._fetch(_INBOX_DONE, (self._now(), update_id))
+        await self._write(_INBOX_DONE, (self._now(), update_id))
 
     async def inbox_pending(self) -> list[tuple[int, str]]:
         """Updates taken but not handled (the process died first), oldest first."""
-        rows = await self._fetch(
+        rows = await self._read(
             "SELECT update_id, payload FROM inbox WHERE done_at IS NULL ORDER BY update_id"
         )
         return [(int(update_id), str(payload)) for update_id, payload in rows]
 
     async def inbox_prune(self, older_than: int) -> int:
         """Forget handled updates done before ``older_than`` (Telegram redelivers for 24 h)."""
-        rows = await self._fetch("DELETE FROM inbox WHERE done_at < ? RETURNING 1", (older_than,))
+        rows = await self._write("DELETE FROM inbox WHERE done_at < ? RETURNING 1", (older_than,))
         return len(rows)
 
     # -- users ------------------------------------------------------------------------------
@@ -339,7 +359,7 @@ class Storage:
         return bool(created)
 
     async def user(self, user_id: int) -> User | None:
-        rows = await self._fetch(
+        rows = await self._read(
             "SELECT user_id, first_name, language, created_at, last_seen_at, blocked "
             "FROM users WHERE user_id = ?",
             (user_id,),
@@ -471,7 +491,7 @@ class Storage:
         self, user_id: int, *, limit: int | None = None, offset: int = 0
     ) -> list[Rating]:
         """The user's ratings, most recently changed first (a page of them with ``limit``)."""
-        rows = await self._fetch(
+        rows = await self._read(
             "SELECT item_id, stars, updated_at FROM ratings WHERE user_id = ? "
             "ORDER BY updated_at DESC, item_id LIMIT ? OFFSET ?",
             (user_id, -1 if limit is None else limit, offset),
@@ -483,14 +503,25 @@ class Storage:
 
     async def dismissed(self, user_id: int) -> dict[int, DismissKind]:
         """Films the user dismissed, with how."""
-        rows = await self._fetch(
+        rows = await self._read(
             "SELECT item_id, kind FROM dismissals WHERE user_id = ?", (user_id,)
         )
         return {item_id: kind for item_id, kind in rows}
 
+    async def rated_and_dismissed(self, user_id: int) -> tuple[dict[int, float], set[int]]:
+        """The user's stars by film, and the films they dismissed, in one query (every rating
+        card needs both)."""
+        rows = await self._read(
+            "SELECT item_id, stars FROM ratings WHERE user_id = ? "
+            "UNION ALL SELECT item_id, NULL FROM dismissals WHERE user_id = ?",
+            (user_id, user_id),
+        )
+        stars = {item: float(value) for item, value in rows if value is not None}
+        return stars, {item for item, value in rows if value is None}
+
     async def answered_item_ids(self, user_id: int) -> set[int]:
         """Films the user rated or dismissed: never ask about these again."""
-        rows = await self._fetch(
+        rows = await self._read(
             "SELECT item_id FROM ratings WHERE user_id = ? "
             "UNION SELECT item_id FROM dismissals WHERE user_id = ?",
             (user_id, user_id),
@@ -499,7 +530,7 @@ class Storage:
 
     async def export_ratings_csv(self, user_id: int) -> str:
         """The user's ratings as CSV (item_id, stars, rated_at, updated_at in ISO 8601 UTC)."""
-        rows = await self._fetch(
+        rows = await self._read(
             "SELECT item_id, stars, created_at, updated_at FROM ratings WHERE user_id = ? "
             "ORDER BY created_at, item_id",
             (user_id,),
@@ -535,7 +566,7 @@ class Storage:
 
     async def watchlist(self, user_id: int) -> list[int]:
         """The user's watchlist, most recently added first."""
-        rows = await self._fetch(
+        rows = await self._read(
             "SELECT item_id FROM watchlist WHERE user_id = ? ORDER BY added_at DESC, item_id",
             (user_id,),
         )
@@ -545,7 +576,7 @@ class Storage:
 
     async def all_ratings(self) -> list[RatingEvent]:
         """Every rating, for retraining."""
-        rows = await self._fetch(
+        rows = await self._read(
             "SELECT user_id, item_id, stars, updated_at FROM ratings ORDER BY user_id, item_id"
         )
         return [RatingEvent(u, i, float(s), t) for u, i, s, t in rows]
@@ -561,7 +592,7 @@ class Storage:
         if day_start is None:
             now = self._now()
             day_start = now - now % 86_400
-        rows = await self._fetch(
+        rows = await self._read(
             "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM ratings), "
             "(SELECT count(*) FROM ratings WHERE updated_at >= ?)",
             (day_start,),
@@ -595,7 +626,7 @@ class Storage:
             )
 
     async def group_members(self, chat_id: int) -> list[int]:
-        rows = await self._fetch(
+        rows = await self._read(
             "SELECT user_id FROM group_members WHERE chat_id = ? ORDER BY joined_at, user_id",
             (chat_id,),
         )
@@ -630,14 +661,14 @@ class Storage:
             )
 
     async def night(self, night_id: int) -> MovieNight | None:
-        rows = await self._fetch(
+        rows = await self._read(
             f"SELECT {_NIGHT_COLUMNS} FROM movie_nights WHERE night_id = ?", (night_id,)
         )
         return MovieNight(*rows[0]) if rows else None
 
     async def current_night(self, chat_id: int) -> MovieNight | None:
         """The group's latest night that is still open or voting."""
-        rows = await self._fetch(
+        rows = await self._read(
             f"SELECT {_NIGHT_COLUMNS} FROM movie_nights "
             "WHERE chat_id = ? AND status IN ('open', 'voting') ORDER BY night_id DESC LIMIT 1",
             (chat_id,),
@@ -671,7 +702,7 @@ class Storage:
 
     async def night_participants(self, night_id: int) -> list[int]:
         """User ids in the night, in the order they joined."""
-        rows = await self._fetch(
+        rows = await self._read(
             "SELECT user_id FROM night_participants WHERE night_id = ? ORDER BY joined_at, user_id",
             (night_id,),
         )
@@ -681,7 +712,7 @@ class Storage:
         """(user id, first name) of everyone in the night, in the order they joined."""
         return [
             (user_id, name)
-            for user_id, name in await self._fetch(
+            for user_id, name in await self._read(
                 "SELECT p.user_id, u.first_name FROM night_participants p "
                 "JOIN users u USING (user_id) WHERE p.night_id = ? "
                 "ORDER BY p.joined_at, p.user_id",
@@ -691,7 +722,7 @@ class Storage:
 
     async def ratings_of(self, user_ids: Sequence[int]) -> dict[int, list[Rating]]:
         """Several users' ratings in one query (every id is a key, with [] if none)."""
-        rows = await self._fetch(
+        rows = await self._read(
             "SELECT user_id, item_id, stars, updated_at FROM ratings "
             "WHERE user_id IN (SELECT value FROM json_each(?)) ORDER BY user_id, item_id",
             (json.dumps([int(u) for u in user_ids]),),
@@ -703,7 +734,7 @@ class Storage:
 
     async def dismissed_by_any(self, user_ids: Sequence[int]) -> set[int]:
         """Films that any of these users dismissed, whichever way."""
-        rows = await self._fetch(
+        rows = await self._read(
             "SELECT DISTINCT item_id FROM dismissals "
             "WHERE user_id IN (SELECT value FROM json_each(?))",
             (json.dumps([int(u) for u in user_ids]),),
@@ -761,7 +792,7 @@ class Storage:
         )
 
     async def night_by_poll(self, poll_id: str) -> MovieNight | None:
-        rows = await self._fetch(
+        rows = await self._read(
             f"SELECT {_NIGHT_COLUMNS} FROM movie_nights WHERE poll_id = ?", (poll_id,)
         )
         return MovieNight(*rows[0]) if rows else None
@@ -840,7 +871,7 @@ class Storage:
 
     async def runs(self, limit: int = 20) -> list[TrainingRun]:
         """The latest training runs, newest first."""
-        rows = await self._fetch(
+        rows = await self._read(
             f"SELECT {_RUN_COLUMNS} FROM training_runs ORDER BY run_id DESC LIMIT ?", (limit,)
         )
         return [_training_run(row) for row in rows]
@@ -877,3 +908,15 @@ def _training_run(row: Iterable[Any]) -> TrainingRun:
         error=error,
         model_version=version,
     )
+
+
+async def _reader(path: Path, busy_timeout_ms: int) -> aiosqlite.Connection:
+    """A second connection for queries, refusing writes (``query_only``) to stay honest."""
+    reader = await aiosqlite.connect(path, isolation_level=None)
+    try:
+        await reader.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        await reader.execute("PRAGMA query_only = ON")
+    except BaseException:
+        await reader.close()
+        raise
+    return reader

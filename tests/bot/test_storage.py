@@ -168,6 +168,8 @@ async def test_dismissing_replaces_a_rating_and_rating_clears_a_dismissal(
     await storage.rate(ALICE, 4, 1.0)
     assert await storage.answered_item_ids(ALICE) == {1, 2, 3, 4}
     assert await storage.answered_item_ids(BOB) == set()
+    assert await storage.rated_and_dismissed(ALICE) == ({2: 3.5, 4: 1.0}, {1, 3})
+    assert await storage.rated_and_dismissed(BOB) == ({}, set())
 
 
 async def test_an_unknown_dismissal_kind_is_refused(storage: Storage) -> None:
