@@ -34,6 +34,7 @@ from bot.storage import HANDLING, Handling, Storage
 log = logging.getLogger(__name__)
 KEEP_HANDLED_S = 24 * 3600  # Telegram keeps unconfirmed updates for 24 hours
 PRUNE_EVERY = 1000  # handled updates between two prunings
+MAX_RAW = 10_000  # raw updates waiting for the queue; more means PTB dropped them
 REST_S = 30.0  # after the database refused an update, how long to handle them without it
 
 
@@ -46,6 +47,7 @@ class Inbox:
         self.storage: Storage | None = None
         self._handled = 0
         self._resting_until = 0.0
+        self._raw: dict[int, str] = {}
 
     async def attach(self, storage: Storage, bot: Bot) -> int:
         """Start writing through to ``storage``; queue what a crash left unhandled. Returns
@@ -61,6 +63,21 @@ class Inbox:
         await storage.inbox_prune(int(time.time()) - KEEP_HANDLED_S)
         return len(pending)
 
+    def remember_raw(self, method: str, status: int, body: bytes) -> None:
+        """The getUpdates answer as Telegram wrote it (a transport's ``on_response``): storing
+        those bytes is eight times cheaper than PTB's ``Update.to_json()``."""
+        if method != "getUpdates" or status != 200:
+            return
+        try:
+            updates = json.loads(body)["result"]
+        except (ValueError, KeyError, TypeError):
+            return  # PTB reports a bad answer; keep() falls back to to_json()
+        if len(self._raw) > MAX_RAW:  # updates PTB never queued (it was stopping)
+            self._raw.clear()
+        for update in updates:
+            if isinstance(update, dict) and isinstance(update.get("update_id"), int):
+                self._raw[update["update_id"]] = json.dumps(update, ensure_ascii=False)
+
     def detach(self) -> None:
         self.storage = None
 
@@ -71,10 +88,12 @@ class Inbox:
         without its crash-safe copy, and the inbox rests for ``REST_S`` seconds: a stuck
         database must not stop the bot from answering, nor stall every update on it.
         """
+        raw = self._raw.pop(update.update_id, None)
         if self.storage is None or time.monotonic() < self._resting_until:
             return True
+        payload = raw or update.to_json()
         try:
-            return await self.storage.inbox_put(update.update_id, update.to_json())
+            return await self.storage.inbox_put(update.update_id, payload)
         except sqlite3.Error as error:
             log.error("the inbox cannot store updates (%s); handling them without it", error)
             self._resting_until = time.monotonic() + REST_S

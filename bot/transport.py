@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 import aiohttp
 from telegram._utils.types import ODVInput
@@ -54,8 +55,12 @@ class AiohttpRequest(BaseRequest):
         read_timeout: float | None = 5.0,
         connect_timeout: float | None = 5.0,
         pool_timeout: float | None = 1.0,
+        on_response: Callable[[str, int, bytes], None] | None = None,
     ) -> None:
+        """``on_response(method, status, body)`` sees every answer (the inbox keeps the
+        updates of getUpdates as Telegram wrote them)."""
         self._pool_size = connection_pool_size
+        self._on_response = on_response
         self._read_timeout = read_timeout
         self._connect_timeout = connect_timeout
         self._pool_timeout = pool_timeout
@@ -129,13 +134,16 @@ class AiohttpRequest(BaseRequest):
             async with self._session.request(
                 method, url, data=_body(request_data), timeout=timeout
             ) as response:
-                return response.status, await response.read()
+                status, body = response.status, await response.read()
         except TimeoutError as error:  # aiohttp's timeouts are TimeoutErrors
             raise TimedOut(f"aiohttp.{type(error).__name__}") from error
         except (aiohttp.ClientError, OSError) as error:
             raise NetworkError(
                 f"aiohttp.{type(error).__name__}: {_redacted(error, url)}"
             ) from error
+        if self._on_response is not None:
+            self._on_response(url.rsplit("/", 1)[-1], status, body)
+        return status, body
 
 
 def _given(value: ODVInput[float], default: float | None) -> float | None:

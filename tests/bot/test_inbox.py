@@ -4,6 +4,7 @@ marked done in the same commit as the first thing an update writes."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -102,3 +103,17 @@ async def test_attach_replays_what_a_crash_left_and_the_queue_stores_first(
         assert [u for u, _ in await storage.inbox_pending()] == [3]
     finally:
         await storage.close()
+
+
+async def test_updates_are_stored_as_telegram_wrote_them(storage: Storage) -> None:
+    inbox = Inbox(max_concurrent_updates=1)
+    await inbox.attach(storage, Bot(TOKEN))
+    raw = {"update_id": 9, "message": {**update(9).message.to_dict(), "x_new_field": "ß"}}
+    inbox.remember_raw("getUpdates", 200, json.dumps({"ok": True, "result": [raw]}).encode())
+    inbox.remember_raw("getUpdates", 502, b"Bad Gateway")  # ignored, like any other method
+    inbox.remember_raw("sendMessage", 200, b'{"ok": true, "result": {}}')
+    await inbox.queue.put(update(9))
+    await inbox.queue.put(update(10))  # no raw copy: PTB's own JSON
+    (nine, stored), (ten, fallback) = await storage.inbox_pending()
+    assert (nine, json.loads(stored)) == (9, raw)
+    assert (ten, json.loads(fallback)["message"]["text"]) == (10, "/help")
