@@ -7,7 +7,7 @@ import json
 import logging
 import sys
 import time
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +21,10 @@ from recsys.model import FactorModel
 from recsys.train import Trainer
 
 DEFAULT_DATA = "ml-100k"
+SCALE_THRESHOLD = 2_000_000
+"""Ratings above which ``--preset auto`` trains with ``TrainConfig.for_scale()``: the Adam
+star head's epochs grow with the square of the ratings, so somewhere past ML-1M it stops being
+the faster solver."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,6 +93,13 @@ def _data(p: argparse.ArgumentParser) -> None:
 
 def _config(p: argparse.ArgumentParser) -> None:
     group = p.add_argument_group("training (defaults are the tuned ones)")
+    group.add_argument(
+        "--preset",
+        choices=["auto", "default", "scale"],
+        default="auto",
+        help=f"hyperparameters the flags below change: 'default' (tuned on ML-100k), 'scale' "
+        f"(TrainConfig.for_scale), or 'auto': 'scale' above {SCALE_THRESHOLD:,} ratings",
+    )
     defaults = TrainConfig()
     for f in fields(TrainConfig):
         value = getattr(defaults, f.name)
@@ -103,13 +114,24 @@ def _config(p: argparse.ArgumentParser) -> None:
             group.add_argument(f"--{f.name.replace('_', '-')}", type=type(value), default=None)
 
 
-def _train_config(args: argparse.Namespace) -> TrainConfig:
+def _train_config(args: argparse.Namespace, n_ratings: int) -> TrainConfig:
+    """The preset the flags and the data size choose, with every explicit flag applied on top."""
+    preset = args.preset
+    if preset == "auto":
+        preset = "scale" if n_ratings > SCALE_THRESHOLD else "default"
+        if preset == "scale":
+            print(
+                f"{n_ratings:,} ratings > {SCALE_THRESHOLD:,}: training with the scale preset "
+                "(TrainConfig.for_scale; --preset default to turn it off)",
+                file=sys.stderr,
+            )
+    base = TrainConfig.for_scale() if preset == "scale" else TrainConfig()
     overrides = {
         f.name: getattr(args, f.name)
         for f in fields(TrainConfig)
         if getattr(args, f.name, None) is not None
     }
-    return TrainConfig(**overrides)
+    return replace(base, **overrides)
 
 
 def _load(args: argparse.Namespace) -> Dataset:
@@ -134,7 +156,7 @@ def _fetch(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     dataset = _load(args)
-    config = _train_config(args)
+    config = _train_config(args, len(dataset.ratings))
     model = train_with_progress(dataset, config)
     model.save(args.out)
     meta = model.metadata
@@ -162,7 +184,8 @@ def train_with_progress(dataset: Dataset, config: TrainConfig) -> FactorModel:
         )
 
     try:
-        return Trainer(config, on_epoch=on_epoch).fit(dataset.ratings)
+        genres = dataset.catalog.genres_by_item()
+        return Trainer(config, on_epoch=on_epoch).fit(dataset.ratings, genres)
     finally:
         for bar in bars.values():
             bar.close()
@@ -170,9 +193,10 @@ def train_with_progress(dataset: Dataset, config: TrainConfig) -> FactorModel:
 
 def _evaluate(args: argparse.Namespace) -> int:
     dataset = _load(args)
-    config = _train_config(args)
+    config = _train_config(args, len(dataset.ratings))
+    genres = dataset.catalog.genres_by_item()
     if args.split == "new-users":
-        report = evaluate_new_users(dataset.ratings, seed=config.seed, config=config)
+        report = evaluate_new_users(dataset.ratings, seed=config.seed, config=config, genres=genres)
         for name, metrics in report.items():
             print(name, json.dumps({k: round(v, 4) for k, v in metrics.items()}))
     else:
@@ -183,6 +207,7 @@ def _evaluate(args: argparse.Namespace) -> int:
                 config.seed,
                 config,
                 on_fold=lambda fold, result: bar.update(1),
+                genres=genres,
             )
         print(format_table(report))
     if args.json:
@@ -216,7 +241,7 @@ def _elicit_eval(args: argparse.Namespace) -> int:
     from recsys.plots import plot_elicitation
 
     dataset = _load(args)
-    config = _train_config(args)
+    config = _train_config(args, len(dataset.ratings))
     result = run_elicitation_eval(dataset.ratings, dataset.catalog, seed=config.seed, config=config)
     print(format_elicitation_table(result))
     if args.json:

@@ -60,6 +60,19 @@ class TrainConfig:
     neighbour_shrinkage: float = 100.0
     """Shrinks the similarity of films with few raters in common towards 0."""
 
+    neighbour_max_items: int = 10_000
+    """Only this many of the most rated films get neighbours (0: every film); for the others
+    the head predicts its damped baseline, which the blend weighs with the star head (on
+    validation that beat the star head alone for such films). The similarity work grows
+    with ratings × films and its matrix with films², 400 MB at 10,000 films."""
+
+    genre_prior: float = 5.0
+    """κ of the genre prior (recsys/genres.py), in ratings: after training, a film with n
+    ratings moves its star-head factors towards its genres' mean by κ / (n + κ).
+    0 turns it off; it needs the catalogue's genres (``Trainer.fit(ratings, genres)``). On
+    MovieLens 100k κ = 5 cut RMSE on films with under 10 training ratings by 3% and never
+    hurt overall RMSE (recsys/genre_eval.py)."""
+
     validation_share: float = 0.1
     """Share of ratings held out to choose the number of epochs; 0 trains blind for
     ``epochs`` / ``rank_sweeps``."""
@@ -81,11 +94,12 @@ class TrainConfig:
 
     @classmethod
     def for_scale(cls) -> TrainConfig:
-        """Settings for millions of ratings (ML-10M and up): explicit ALS for stars, no
-        neighbour head, 64 factors, early stopping that ignores sub-0.01% gains."""
+        """Settings for millions of ratings (ML-10M and up): explicit ALS for stars (Adam's
+        implicit term costs the square of the ratings), neighbours for the 4,000 most rated
+        films only, 64 factors, early stopping that ignores sub-0.01% gains."""
         return cls(
             star_solver="als", factors=64, reg_factors=0.12, epochs=30, rank_factors=64,
-            rank_sweeps=15, neighbours=0, patience=3, min_improvement=1e-4,
+            rank_sweeps=15, neighbour_max_items=4_000, patience=3, min_improvement=1e-4,
         )  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:

@@ -98,7 +98,7 @@ def run_elicitation_eval(
         raise ValueError("questions must be numbers of questions, 0 or more")
     started = time.perf_counter()
     split = new_user_split(ratings, user_share, known=0, seed=seed)
-    model = Trainer(config).fit(split.train)
+    model = Trainer(config).fit(split.train, catalog.genres_by_item() if catalog else None)
     trained = time.perf_counter()
     result = simulate(model, split.hidden, questions, seed)
     result["seconds"] = {

@@ -7,7 +7,7 @@ of users left out of training, folded in from a few of their ratings, scored on 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -161,13 +161,15 @@ def evaluate_folds(
     seed: int = 0,
     config: TrainConfig | None = None,
     on_fold: Callable[[int, dict[str, dict[str, float]]], None] | None = None,
+    genres: Mapping[int, Sequence[str]] | None = None,
 ) -> dict[str, object]:
-    """k-fold evaluation of the model and every baseline: means, stds and per-fold results."""
+    """k-fold evaluation of the model and every baseline: means, stds and per-fold results.
+    ``genres`` (the catalogue's) lets the model use its genre prior."""
     per_fold: list[dict[str, dict[str, float]]] = []
     for f, (train, test) in enumerate(kfold_splits(ratings, folds, seed)):
         result: dict[str, dict[str, float]] = {}
         started = time.perf_counter()
-        model = Trainer(config).fit(train)
+        model = Trainer(config).fit(train, genres)
         fit_seconds = time.perf_counter() - started
         scorer = ModelScorer(model, history=train)
         result["model"] = {**score(scorer, train, test), "fit_seconds": fit_seconds}
@@ -194,6 +196,7 @@ def evaluate_new_users(
     known: int = 10,
     seed: int = 0,
     config: TrainConfig | None = None,
+    genres: Mapping[int, Sequence[str]] | None = None,
 ) -> dict[str, dict[str, float]]:
     """New users folded in from ``known`` ratings, against the same users trained in.
 
@@ -201,9 +204,9 @@ def evaluate_new_users(
     sides know exactly the same ratings; the only difference is fold-in versus training.
     """
     split = new_user_split(ratings, user_share, known, seed)
-    model = Trainer(config).fit(split.train)
+    model = Trainer(config).fit(split.train, genres)
     folded = _FoldedScorer(model, split.known)
-    joint = Trainer(config).fit(pd.concat([split.train, split.known]))
+    joint = Trainer(config).fit(pd.concat([split.train, split.known]), genres)
     return {
         "folded_in": score(folded, split.known, split.hidden),
         "trained_in": score(ModelScorer(joint, history=split.known), split.known, split.hidden),

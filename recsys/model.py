@@ -23,6 +23,7 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
+from recsys.genres import GenrePrior
 from recsys.neighbours import NeighbourHead
 from recsys.vocab import Vocabulary
 
@@ -83,6 +84,9 @@ class FactorModel:
     """Stars = b0 + b1·star head + b2·neighbour head (+ b3·rank-head score), fitted on
     validation ratings."""
     rating_scale: tuple[float, float] = (1.0, 5.0)
+    genre_prior: GenrePrior | None = None
+    """The genre means that films with few ratings were pulled towards (already applied to
+    ``item_factors``); kept to inspect and to place films by genre."""
     metadata: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -282,6 +286,8 @@ class FactorModel:
             tensors["neighbour_item_bias"] = torch.from_numpy(self.neighbours.item_bias)
             tensors["neighbour_rows"] = torch.from_numpy(self.neighbours.neighbour_rows)
             tensors["neighbour_weights"] = torch.from_numpy(self.neighbours.neighbour_weights)
+        if self.genre_prior is not None:
+            tensors["genre_factors"] = torch.from_numpy(self.genre_prior.factors)
         header = {
             "format_version": FORMAT_VERSION,
             "global_mean": self.global_mean,
@@ -294,6 +300,9 @@ class FactorModel:
                 "global_mean": self.neighbours.global_mean,
                 "reg_user": self.neighbours.reg_user,
             },
+            "genre_prior": None
+            if self.genre_prior is None
+            else {"names": list(self.genre_prior.names), "strength": self.genre_prior.strength},
             "metadata": self.metadata,
         }
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -340,8 +349,16 @@ class FactorModel:
                 neighbour_weights=tensors.pop("neighbour_weights").numpy(),
                 **header["neighbours"],
             )
+        genre_prior = None
+        if header.get("genre_prior") is not None:  # absent from files written before it
+            genre_prior = GenrePrior(
+                names=tuple(header["genre_prior"]["names"]),
+                factors=tensors.pop("genre_factors").numpy(),
+                strength=float(header["genre_prior"]["strength"]),
+            )
         return cls(
             neighbours=neighbours,
+            genre_prior=genre_prior,
             blend=tuple(float(w) for w in header["blend"]),
             items=Vocabulary(tensors.pop("item_ids").numpy()),
             users=Vocabulary(tensors.pop("user_ids").numpy()),

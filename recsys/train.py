@@ -1,15 +1,15 @@
 """Training: both heads of the served model, early stopping on a validation split, history.
 
-``Trainer(config).fit(ratings)`` returns a finished, immutable :class:`FactorModel`. The number
-of epochs is chosen on a random validation share of the ratings; the model is then fitted again
-on all of them for that many epochs, so no rating is wasted on validation.
+``Trainer(config).fit(ratings, genres)`` returns a finished, immutable :class:`FactorModel`.
+The number of epochs is chosen on a random validation share of the ratings; the model is then
+fitted again on all of them for that many epochs, so no rating is wasted on validation.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -19,6 +19,7 @@ import torch
 
 from recsys.als import biased_half_step, init_factors, predict_stars, refit_users, wmf_sweep
 from recsys.config import TrainConfig
+from recsys.genres import GenrePrior, fit_genre_prior, genre_membership, shrink_to_genres
 from recsys.interactions import Interactions
 from recsys.metrics import RELEVANT_STARS, ranking_metrics, rmse
 from recsys.model import FactorModel, FoldInSettings
@@ -58,6 +59,7 @@ class _Run:
     rank_users: torch.Tensor
     rank_items: torch.Tensor
     neighbours: NeighbourHead | None
+    genre_prior: GenrePrior | None = None
     star_history: list[dict[str, float]] = field(default_factory=list)
     rank_history: list[dict[str, float]] = field(default_factory=list)
 
@@ -68,14 +70,24 @@ class Trainer:
     def __init__(self, config: TrainConfig | None = None, on_epoch: EpochCallback | None = None):
         self.config = config or TrainConfig()
         self.on_epoch = on_epoch or (lambda head, metrics: None)
+        self._genres: tuple[tuple[str, ...], np.ndarray] | None = None  # set by fit
 
-    def fit(self, ratings: pd.DataFrame) -> FactorModel:
+    def fit(
+        self, ratings: pd.DataFrame, genres: Mapping[int, Sequence[str]] | None = None
+    ) -> FactorModel:
+        """Train on ``ratings``; ``genres`` (the catalogue's, by item id) turns on the genre
+        prior for films with few ratings (``TrainConfig.genre_prior``)."""
         cfg = self.config
         if len(ratings) == 0:
             raise ValueError("cannot train on an empty set of ratings")
         started = time.perf_counter()
         data = Interactions.from_frame(ratings)
         global_mean = float(data.ratings.mean())
+        self._genres = (
+            genre_membership(data.items.ids, genres)
+            if genres is not None and cfg.genre_prior > 0
+            else None
+        )
         history: dict[str, Any] = {}
         blend = (0.0, 1.0, 0.0)
         if cfg.validation_share > 0:
@@ -107,8 +119,30 @@ class Trainer:
     ) -> _Run:
         generator = torch.Generator().manual_seed(self.config.seed)
         star, star_history = self._fit_star(train, valid, global_mean, star_epochs, generator)
+        star, prior = self._apply_genre_prior(star, train, global_mean)
         users, items, rank_history = self._fit_rank(train, valid, rank_sweeps, generator)
-        return _Run(star, users, items, self._fit_neighbours(train), star_history, rank_history)
+        neighbours = self._fit_neighbours(train)
+        return _Run(star, users, items, neighbours, prior, star_history, rank_history)
+
+    def _apply_genre_prior(
+        self, star: _StarState, train: Interactions, global_mean: float
+    ) -> tuple[_StarState, GenrePrior | None]:
+        """Films with few ratings pulled towards their genres' means (recsys/genres.py), then
+        the users solved again against the moved films."""
+        if self._genres is None:
+            return star, None
+        cfg = self.config
+        names, membership = self._genres
+        counts = np.bincount(train.item_rows, minlength=train.n_items).astype(np.float64)
+        factors = star.item_factors.numpy()
+        prior = fit_genre_prior(names, membership, factors, counts, cfg.genre_prior)
+        item_factors = torch.from_numpy(shrink_to_genres(prior, membership, factors, counts))
+        user_bias, user_factors = refit_users(
+            star.item_bias, item_factors, star.implicit_factors, train, global_mean,
+            cfg.reg_factors, cfg.reg_bias,
+        )  # fmt: skip
+        moved = replace(star, user_bias=user_bias, user_factors=user_factors)
+        return replace(moved, item_factors=item_factors), prior
 
     def _refit(self, run: _Run, data: Interactions, global_mean: float) -> _Run:
         """Bring in the validation share: every user is solved again on all their ratings
@@ -130,7 +164,8 @@ class Trainer:
         cfg = self.config
         if cfg.neighbours <= 0:
             return None
-        return fit_neighbours(train, cfg.neighbours, cfg.neighbour_shrinkage)
+        cap = cfg.neighbour_max_items or None
+        return fit_neighbours(train, cfg.neighbours, cfg.neighbour_shrinkage, max_items=cap)
 
     def _fit_star(
         self,
@@ -277,6 +312,7 @@ class Trainer:
             rating_scale=(low, high),
             neighbours=run.neighbours if blend[2] != 0 else None,
             blend=blend,
+            genre_prior=run.genre_prior,
             metadata=metadata,
         )
 

@@ -89,6 +89,10 @@ class Catalog:
         year = self.year(item_id)
         return self.title(item_id) if year is None else f"{self.title(item_id)} ({year})"
 
+    def genres_by_item(self) -> dict[int, tuple[str, ...]]:
+        """Every film's genres by item id: what ``Trainer.fit`` takes for its genre prior."""
+        return dict(zip(self.item_ids.tolist(), self.frame["genres"], strict=True))
+
     @property
     def all_genres(self) -> list[str]:
         return sorted({g for genres in self.frame["genres"] for g in genres})

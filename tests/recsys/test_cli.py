@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from synthetic import low_rank_ratings
 
-from recsys import FactorModel
+from recsys import FactorModel, cli
 
 
 @pytest.fixture(scope="module")
@@ -77,3 +77,32 @@ def test_bad_data_gives_one_clear_error(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "ratings.csv" in result.stderr and "line 2" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("threshold", "flag", "solver", "announced"),
+    [
+        (100, [], "als", True),  # past the threshold: the scale preset, said out loud
+        (100, ["--preset", "default"], "adam", False),  # ... unless asked not to
+        (10**9, [], "adam", False),  # below it: the tuned defaults
+        (10**9, ["--preset", "scale"], "als", False),  # ... unless asked for the preset
+    ],
+)
+def test_train_picks_the_scale_preset_for_big_data(
+    release: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    threshold: int,
+    flag: list[str],
+    solver: str,
+    announced: bool,
+) -> None:
+    monkeypatch.setattr(cli, "SCALE_THRESHOLD", threshold)
+    out = tmp_path / "model.safetensors"
+    args = ["train", "--data", str(release), "--out", str(out), *flag, *FAST_ARGS]
+    assert cli.main(args) == 0
+    config = FactorModel.load(out).metadata["config"]
+    assert config["star_solver"] == solver
+    assert config["factors"] == 8  # an explicit flag still wins over either preset
+    assert ("scale preset" in capsys.readouterr().err) is announced

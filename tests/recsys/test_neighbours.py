@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from recsys.interactions import Interactions
-from recsys.neighbours import fit_neighbours
+from recsys.neighbours import fit_neighbours, predict_pairs
 
 
 def ratings(seed: int = 0) -> Interactions:
@@ -53,3 +54,52 @@ def test_only_the_most_rated_films_get_neighbours_among_themselves() -> None:
         ):
             if int(other) in full:
                 assert np.isclose(full[int(other)], weight, rtol=1e-5)
+
+
+def brute_force_similarity(train: Interactions, shrinkage: float) -> np.ndarray:
+    """The shrunk Pearson-baseline similarity of every pair of films, written out densely."""
+    head = fit_neighbours(train, k=1, shrinkage=shrinkage)  # for its baseline biases
+    residual = np.zeros((train.n_users, train.n_items))
+    rated = np.zeros_like(residual)
+    # The user biases of the last round of fit_neighbours' alternating means (damping 15).
+    centred = train.ratings - head.global_mean - head.item_bias[train.item_rows]
+    counts = np.bincount(train.user_rows, minlength=train.n_users)
+    user_bias = np.bincount(train.user_rows, centred, train.n_users) / (counts + 15.0)
+    residual[train.user_rows, train.item_rows] = centred - user_bias[train.user_rows]
+    rated[train.user_rows, train.item_rows] = 1.0
+    out = np.zeros((train.n_items, train.n_items))
+    for i in range(train.n_items):
+        for j in range(train.n_items):
+            both = (rated[:, i] * rated[:, j]) > 0
+            if i == j or both.sum() < 2:
+                continue
+            di, dj = residual[both, i], residual[both, j]
+            pearson = (di * dj).sum() / (np.sqrt((di**2).sum() * (dj**2).sum()) + 1e-9)
+            out[i, j] = pearson * (both.sum() - 1) / (both.sum() - 1 + shrinkage)
+    return out
+
+
+def test_neighbours_are_the_most_similar_films_by_the_formula() -> None:
+    train = ratings(2)
+    head = fit_neighbours(train, k=5, shrinkage=10.0)
+    expected = brute_force_similarity(train, 10.0)
+    for film in range(train.n_items):
+        used = head.neighbour_weights[film] > 0
+        best = np.sort(expected[film][expected[film] > 0])[::-1][: used.sum()]
+        np.testing.assert_allclose(np.sort(head.neighbour_weights[film][used])[::-1], best, 1e-3)
+        for other, weight in zip(
+            head.neighbour_rows[film][used], head.neighbour_weights[film][used], strict=True
+        ):
+            assert expected[film, other] == pytest.approx(weight, rel=1e-3)
+
+
+def test_predicting_many_pairs_agrees_with_one_user_at_a_time() -> None:
+    train = ratings(3)
+    head = fit_neighbours(train, k=5, shrinkage=10.0)
+    rng = np.random.default_rng(0)
+    users = rng.integers(0, train.n_users, 300)
+    films = rng.integers(0, train.n_items, 300)
+    many = predict_pairs(head, train.by_user, users, films)
+    for user, film, stars in zip(users, films, many, strict=True):
+        rows, rated = train.by_user.row(int(user))
+        assert head.predict(rows, rated, np.array([film]))[0] == pytest.approx(stars, abs=1e-4)
