@@ -63,7 +63,8 @@ def train_candidate(job: TrainJob) -> dict[str, Any]:
     torch.set_num_threads(1)  # leave the other core to the bot
     started = time.perf_counter()
     _progress(job, "reading data", 0.0)
-    base = load_dataset(job.dataset, Path(job.data_dir)).ratings
+    dataset = load_dataset(job.dataset, Path(job.data_dir))
+    base = dataset.ratings
     snapshot = np.load(job.snapshot)
     ratings = combined_ratings(base, snapshot["user_id"], snapshot["item_id"], snapshot["stars"])
     train, holdout = split_holdout(ratings)
@@ -73,7 +74,7 @@ def train_candidate(job: TrainJob) -> dict[str, Any]:
         total = config.epochs if head == "star" else config.rank_sweeps
         _progress(job, f"training the {head} head", min(1.0, metrics["epoch"] / total))
 
-    model = Trainer(config, on_epoch=on_epoch).fit(train)
+    model = Trainer(config, on_epoch=on_epoch).fit(train, dataset.catalog.genres_by_item())
     _progress(job, "comparing with the serving model", 1.0)
     new = score(ModelScorer(model, history=train), train, holdout)
     serving = FactorModel.load(job.serving_model)
