@@ -367,12 +367,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--concurrent-updates", type=int, default=8)
     parser.add_argument("--model", type=Path, help="model file (default: train one on ML-100k)")
+    parser.add_argument("--name", default="load", help="results file name in bench/results")
     args = parser.parse_args()
     results = asyncio.run(run(args))
     header = ["users", "offered/s", "updates/s", "median ms", "p99 ms", "bot CPU ms/update",
               "peak RSS MB", "ratings checked", "lost", "duplicated", "errors"]  # fmt: skip
     table = markdown_table(header, [_row(r) for r in results])
-    write("load", {"seconds": args.seconds, "results": results}, table)
+    write(args.name, {"seconds": args.seconds, "results": results}, table)
 
 
 if __name__ == "__main__":
