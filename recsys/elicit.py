@@ -208,6 +208,8 @@ class Elicitor:
             value[picks] = -np.inf
             best = int(np.argmax(value))
             picks.append(best)
+            if len(picks) == n:
+                break  # the last pick needs no update (and a rating card asks for one)
             # Whatever the answer, it is one more observation: a rank-one Sherman–Morrison
             # update of the covariance, so similar films lose value for the next pick.
             direction = covariance @ v[best]
