@@ -124,7 +124,7 @@ class DurableQueue(asyncio.Queue[Any]):
 
     async def put(self, item: Any) -> None:
         if isinstance(item, Update) and not await self._inbox.keep(item):
-            log.info("update %d came again; it was handled before", item.update_id)
+            log.info("update %d came again; dropped (it is stored already)", item.update_id)
             return
         await super().put(item)
 
