@@ -343,7 +343,7 @@ def build(action: Action) -> str:
     return data
 
 
-def parse(data: str) -> Action | None:
+def parse(data: object) -> Action | None:
     """The action encoded in ``data``; None for anything this version did not build (unknown
     or retired tag, malformed, out of range, too long)."""
     if not isinstance(data, str) or not data.isascii() or len(data) > MAX_BYTES:

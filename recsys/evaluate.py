@@ -107,7 +107,7 @@ def rank(
     liked = test[test["rating"] >= RELEVANT_STARS]
     users = np.unique(liked["user_id"].to_numpy())
     n_items = len(items)
-    totals = {"users": 0, "ndcg_sum": 0.0, "precision_sum": 0.0, "recall_sum": 0.0}
+    counted, ndcg, precision, recall = 0, 0.0, 0.0, 0.0
     tops: list[np.ndarray] = []
     train_by_user = _rows_by_user(train, items)
     liked_by_user = _rows_by_user(liked, items)
@@ -119,14 +119,16 @@ def rank(
             seen[row, train_by_user.get(user, [])] = True
             relevant[row, liked_by_user.get(user, [])] = True
         result = ranking_metrics(score_users(batch), seen, relevant, k)
-        for key in totals:
-            totals[key] += cast(float, result[key])
-        tops.append(cast(torch.Tensor, result["top"]).numpy())
-    n = max(int(totals["users"]), 1)
+        counted += result.users
+        ndcg += result.ndcg_sum
+        precision += result.precision_sum
+        recall += result.recall_sum
+        tops.append(result.top.numpy())
+    n = max(counted, 1)
     return {
-        f"precision@{k}": totals["precision_sum"] / n,
-        f"recall@{k}": totals["recall_sum"] / n,
-        f"ndcg@{k}": totals["ndcg_sum"] / n,
+        f"precision@{k}": precision / n,
+        f"recall@{k}": recall / n,
+        f"ndcg@{k}": ndcg / n,
         f"coverage@{k}": coverage([t for block in tops for t in block.tolist()], n_items),
     }
 

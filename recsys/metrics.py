@@ -7,6 +7,7 @@ items are their held-out ratings of 4 stars or more; users with no relevant item
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -51,17 +52,27 @@ def coverage(recommended_lists: Sequence[Sequence[int]], n_items: int) -> float:
     return len(seen) / n_items if n_items else 0.0
 
 
+class RankingSums(NamedTuple):
+    """Sums over the users of one batch (those with a relevant item), to accumulate over
+    batches, and their top-k item rows."""
+
+    users: int
+    ndcg_sum: float
+    precision_sum: float
+    recall_sum: float
+    top: torch.Tensor
+
+
 def ranking_metrics(
     scores: torch.Tensor,
     seen: torch.Tensor,
     relevant: torch.Tensor,
     k: int = 10,
-) -> dict[str, object]:
+) -> RankingSums:
     """Batched NDCG/precision/recall@k over users (rows) at once.
 
     ``scores``: (users × items) float; ``seen``: bool mask of items rated in training, never
-    recommended; ``relevant``: bool mask of held-out items rated ≥ 4. Returns per-metric sums
-    and counts so callers can accumulate over batches, plus the top-k item rows.
+    recommended; ``relevant``: bool mask of held-out items rated ≥ 4.
     """
     masked = scores.masked_fill(seen, float("-inf"))
     top = masked.topk(k, dim=1).indices
@@ -72,10 +83,10 @@ def ranking_metrics(
     dcg = hits @ discounts
     ideal_cum = torch.cumsum(discounts, 0)
     idcg = ideal_cum[(n_relevant.clamp(1, k) - 1)]
-    return {
-        "users": int(users.sum()),
-        "ndcg_sum": float((dcg / idcg)[users].sum()),
-        "precision_sum": float((hits.sum(1) / k)[users].sum()),
-        "recall_sum": float((hits.sum(1) / n_relevant.clamp(min=1))[users].sum()),
-        "top": top[users],
-    }
+    return RankingSums(
+        users=int(users.sum()),
+        ndcg_sum=float((dcg / idcg)[users].sum()),
+        precision_sum=float((hits.sum(1) / k)[users].sum()),
+        recall_sum=float((hits.sum(1) / n_relevant.clamp(min=1))[users].sum()),
+        top=top[users],
+    )

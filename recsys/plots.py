@@ -17,6 +17,7 @@ from typing import Any
 import matplotlib
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 
 from recsys.data.types import Catalog
@@ -255,7 +256,8 @@ def build_item_map(model: FactorModel, catalog: Catalog, labelled: int = 300) ->
         bbox_to_anchor=(1.01, 1.0), frameon=False,
     )  # fmt: skip
     for handle in legend.legend_handles:  # one size for all: dot sizes vary with popularity
-        handle.set_sizes([40])  # type: ignore[union-attr]
+        if isinstance(handle, PathCollection):  # what scatter() puts in a legend
+            handle.set_sizes([40])
     ax.text(
         0.01, 0.01, f"labelled: {shown} of the {len(order)} best-known films; "
         "dot size: number of 4+ star ratings", transform=ax.transAxes, fontsize=TICK,

@@ -341,8 +341,8 @@ class _RankProbe:
             batch = slice(start, start + _PROBE_BATCH)
             scores = users[self.users[batch]] @ items.T
             result = ranking_metrics(scores, self.seen[batch], self.relevant[batch], k=10)
-            total += result["ndcg_sum"]  # type: ignore[operator]
-            counted += result["users"]  # type: ignore[operator]
+            total += result.ndcg_sum
+            counted += result.users
         return total / max(counted, 1)
 
 

@@ -54,6 +54,6 @@ def test_batched_ranking_matches_the_one_list_functions() -> None:
         expected_ndcg += ndcg_at_k(ranked, rel, 5)
         expected_p += precision_at_k(ranked, rel, 5)
         users += 1
-    assert result["users"] == users
-    assert result["ndcg_sum"] == pytest.approx(expected_ndcg)
-    assert result["precision_sum"] == pytest.approx(expected_p)
+    assert result.users == users
+    assert result.ndcg_sum == pytest.approx(expected_ndcg)
+    assert result.precision_sum == pytest.approx(expected_p)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 from synthetic import FAST, low_rank_ratings
 
@@ -109,6 +110,9 @@ def test_item_map_colours_genres_and_labels_known_films(
     assert legend.get_title().get_text() == "main genre (films)"
     entries = [t.get_text().split(" (")[0] for t in legend.get_texts()]
     assert set(entries) == {*GENRES, "unknown"}
+    dots = [h for h in legend.legend_handles if isinstance(h, PathCollection)]
+    assert len(dots) == len(entries)
+    assert {float(d.get_sizes()[0]) for d in dots} == {40.0}, "one size, whatever the popularity"
     labels = [a.get_text() for a in ax.texts if a.get_text().startswith("Synthetic")]
     assert 5 <= len(labels) <= 20
     best = small_model.item_ids[int(np.argmax(small_model.item_popularity.numpy()))]
