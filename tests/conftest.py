@@ -6,14 +6,25 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 
 _ROOT = str(Path(__file__).resolve().parent.parent)
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
+from recsys.data import Dataset, default_data_dir, fetch, load_dataset  # noqa: E402
+
 # PTB 22.8 warns while building RetryAfter unless this is set, and warnings are errors here.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 # Tests train small models: one thread avoids oversubscribing the 2 cores (small products
 # ran 10-80x slower with threads fighting), and results do not depend on the thread count.
 torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session")
+def movielens() -> Dataset:
+    """The real MovieLens 100k, fetched first when it is missing: `make test` fetches it
+    beforehand, and a bare `pytest` does the same rather than skip the tests that need it."""
+    fetch("ml-100k", default_data_dir(), log=lambda _: None)
+    return load_dataset("ml-100k")

@@ -12,16 +12,9 @@ from bot.chat import Chat
 from bot.service import MovieService
 from bot.storage import Storage
 from recsys import FactorModel, TrainConfig, Trainer
-from recsys.data import Dataset, default_data_dir, load_dataset
+from recsys.data import Dataset
 
 QUICK = TrainConfig(factors=16, rank_factors=32, epochs=12, rank_sweeps=6, neighbours=20)
-
-
-@pytest.fixture(scope="session")
-def movielens() -> Dataset:
-    if not (default_data_dir() / "ml-100k").exists():
-        pytest.skip("MovieLens 100k not fetched: run `python -m recsys fetch ml-100k`")
-    return load_dataset("ml-100k")
 
 
 @pytest.fixture(scope="session")

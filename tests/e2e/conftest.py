@@ -10,7 +10,7 @@ import pytest
 from botprocess import BotProcess
 
 from recsys import TrainConfig, Trainer
-from recsys.data import default_data_dir, load_dataset
+from recsys.data import Dataset, default_data_dir
 from tests.fakebotapi import FakeBotApi
 
 QUICK = TrainConfig(factors=16, rank_factors=32, epochs=12, rank_sweeps=6, neighbours=20)
@@ -18,12 +18,9 @@ STARTUP_S = 60.0  # importing torch and loading the model on a busy 2-core machi
 
 
 @pytest.fixture(scope="session")
-def model_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data_dir = default_data_dir()
-    if not (data_dir / "ml-100k").exists():
-        pytest.skip("MovieLens 100k not fetched: run `python -m recsys fetch ml-100k`")
+def model_file(movielens: Dataset, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("e2e-model") / "model.safetensors"
-    Trainer(QUICK).fit(load_dataset("ml-100k", data_dir).ratings).save(path)
+    Trainer(QUICK).fit(movielens.ratings).save(path)
     return path
 
 

@@ -11,7 +11,7 @@ import pytest
 from synthetic import FAST, low_rank_ratings
 
 from recsys import FactorModel, TrainConfig, Trainer, elicit
-from recsys.data import Catalog, default_data_dir, load_dataset
+from recsys.data import Catalog, Dataset
 from recsys.elicit import Elicitor, elicitor_for, filter_items, next_items
 from recsys.elicit_eval import (
     ask_by_popularity,
@@ -160,10 +160,8 @@ def test_evaluation_on_synthetic_data_runs_end_to_end() -> None:
         run_elicitation_eval(ratings, questions=())
 
 
-def test_adaptive_questions_beat_popularity_and_random_on_movielens() -> None:
-    if not (default_data_dir() / "ml-100k").exists():
-        pytest.skip("MovieLens 100k not fetched: run `python -m recsys fetch ml-100k`")
-    dataset = load_dataset("ml-100k")
+def test_adaptive_questions_beat_popularity_and_random_on_movielens(movielens: Dataset) -> None:
+    dataset = movielens
     # A quicker model than the default one: the bar is about questions, not training.
     quick = TrainConfig(validation_share=0.0, epochs=15, rank_sweeps=8, neighbours=0)
     result = run_elicitation_eval(dataset.ratings, dataset.catalog, questions=(10,), config=quick)

@@ -10,17 +10,10 @@ import pytest
 
 from recsys import FactorModel, Trainer
 from recsys.baselines import Biases, ModelScorer, Popularity
-from recsys.data import Dataset, default_data_dir, load_dataset
+from recsys.data import Dataset
 from recsys.evaluate import kfold_splits, score
 
 STAR_WARS, EMPIRE, JEDI = 50, 172, 181
-
-
-@pytest.fixture(scope="module")
-def movielens() -> Dataset:
-    if not (default_data_dir() / "ml-100k").exists():
-        pytest.skip("MovieLens 100k not fetched: run `python -m recsys fetch ml-100k`")
-    return load_dataset("ml-100k")
 
 
 @pytest.fixture(scope="module")

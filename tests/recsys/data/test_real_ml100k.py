@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import time
-from pathlib import Path
-
 import pytest
 
-from recsys.data import Dataset, load_dataset
+from recsys.data import Dataset
 
 
-@pytest.fixture(scope="module")
-def data_dir(pytestconfig: pytest.Config) -> Path:
-    configured = os.environ.get("MOVIEBOT_DATA_DIR")
-    data_dir = Path(configured) if configured else pytestconfig.rootpath / "data"
-    if not (data_dir / "ml-100k").is_dir():
-        pytest.skip(f"no {data_dir / 'ml-100k'}: run `python -m recsys fetch ml-100k` first")
-    return data_dir
-
-
-@pytest.fixture(scope="module")
-def ml100k(data_dir: Path) -> Dataset:
-    return load_dataset("ml-100k", data_dir)
+@pytest.fixture
+def ml100k(movielens: Dataset) -> Dataset:
+    return movielens
 
 
 def test_has_the_published_counts(ml100k: Dataset) -> None:
@@ -45,9 +32,3 @@ def test_ratings_are_whole_stars(ml100k: Dataset) -> None:
 
 def test_every_rated_film_is_in_the_catalogue(ml100k: Dataset) -> None:
     assert ml100k.ratings["item_id"].isin(ml100k.catalog.frame.index).all()
-
-
-def test_loads_well_under_half_a_second(data_dir: Path) -> None:
-    started = time.perf_counter()
-    load_dataset("ml-100k", data_dir)
-    assert time.perf_counter() - started < 0.5
