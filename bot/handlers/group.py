@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes, ExtBot
 
@@ -84,13 +83,13 @@ async def poll(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _carry_out(context: ContextTypes.DEFAULT_TYPE, outcome: GroupOutcome) -> None:
     bot, group, chat_id = context.bot, _group(context), outcome.chat_id
     for message_id, reply in outcome.edits:
-        await _edit(bot, chat_id, message_id, reply)
+        await telegram_io.edit(bot, chat_id, message_id, reply)
     for reply in outcome.send:
         await telegram_io.send(bot, chat_id, reply)
     if outcome.night_post is not None:
         night_id, reply = outcome.night_post
-        sent = await telegram_io.send(bot, chat_id, reply)
-        await group.night_posted(night_id, sent.message_id)
+        message_id = await telegram_io.send(bot, chat_id, reply)
+        await group.night_posted(night_id, message_id)
     if outcome.vote is not None:
         vote = outcome.vote
         sent = await bot.send_poll(
@@ -119,21 +118,6 @@ async def _carry_out(context: ContextTypes.DEFAULT_TYPE, outcome: GroupOutcome) 
         follow = await group.vote_closed(stop.night_id, votes)
         if follow is not None:
             await _carry_out(context, follow)
-
-
-async def _edit(bot: ExtBot, chat_id: int, message_id: int, reply: Reply) -> None:
-    """Edit a message by id; editing it into what it already says is not an error."""
-    try:
-        await bot.edit_message_text(
-            reply.text,
-            chat_id=chat_id,
-            message_id=message_id,
-            parse_mode=ParseMode.HTML,
-            reply_markup=telegram_io.markup(reply),
-        )
-    except BadRequest as exc:
-        if "not modified" not in exc.message.lower():
-            raise
 
 
 async def _drop_keyboard(bot: ExtBot, chat_id: int, message_id: int) -> None:
