@@ -64,8 +64,12 @@ class Elicitor:
         self.temperature = temperature
         self._precision = 1.0 / noise**2
         self._v = model.rank_item_factors.numpy().astype(np.float64)
+        # Scoring the pool is the hot part of a tap: in single precision it is three times
+        # faster, and a question's value needs no more than three digits.
         popularity = model.item_popularity.numpy()
         self._by_popularity = np.argsort(-popularity, kind="stable")
+        self._popularity_rank = np.argsort(self._by_popularity)
+        self._v32_by_popularity = self._v[self._by_popularity].astype(np.float32)
         self._mean_star = max(float(model.global_mean), 1e-6)
         users = model.rank_user_factors.numpy().astype(np.float64)
         k = self._v.shape[1]
@@ -110,14 +114,15 @@ class Elicitor:
         stars, rated = stars[rated >= 0], rated[rated >= 0]
         answered = items.rows(np.asarray(answered_ids, np.int64))
         answered = np.union1d(answered[answered >= 0], rated)
-        pool = self._pool(answered, candidates)
-        if n <= 0 or len(pool) == 0:
+        pool, factors, excluded = self._pool(answered, candidates)
+        n = min(n, len(pool) - len(excluded))
+        if n <= 0:
             return np.empty(0, np.int64)
         unseen = np.setdiff1d(answered, rated, assume_unique=True)
         mean, precision = self._posterior(rated, stars, unseen)
         rng = rng if rng is not None else np.random.default_rng()
-        chosen = self._greedy(pool, mean, precision, min(n, len(pool)), rng)
-        return items.ids[chosen]
+        chosen = self._greedy(factors, excluded, mean, precision, n, rng)
+        return items.ids[pool[chosen]]
 
     def seen_probability(
         self,
@@ -158,18 +163,29 @@ class Elicitor:
                 high = w
         return (low + high) / 2
 
-    def _pool(self, answered: np.ndarray, candidates: IdArray | None) -> np.ndarray:
-        """Rows worth considering: the best-known candidates not yet answered."""
-        order = self._by_popularity
-        if candidates is not None:
-            # A mask over the popularity order, not a sort of the candidates: a genre of a
-            # big catalogue holds tens of thousands of films.
-            rows = self._items.rows(np.asarray(candidates, np.int64))
-            allowed = np.zeros(len(order), bool)
-            allowed[rows[rows >= 0]] = True
-            order = order[allowed[order]]
-        order = order[: self.pool + len(answered)]  # enough left once the answered are gone
-        return order[~np.isin(order, answered)][: self.pool]
+    def _pool(
+        self, answered: np.ndarray, candidates: IdArray | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The rows worth considering (the best-known candidates), their factors in single
+        precision, and the positions in them of films already answered."""
+        if candidates is None:
+            # The ``pool`` best-known films not answered are among the first pool + answered:
+            # a slice of the factors kept in popularity order, with no copy and no search.
+            size = min(len(self._by_popularity), self.pool + len(answered))
+            positions = self._popularity_rank[answered]
+            return (
+                self._by_popularity[:size],
+                self._v32_by_popularity[:size],
+                positions[positions < size],
+            )
+        # A mask over the popularity order, not a sort of the candidates: a genre of a big
+        # catalogue holds tens of thousands of films.
+        rows = self._items.rows(np.asarray(candidates, np.int64))
+        allowed = np.zeros(len(self._by_popularity), bool)
+        allowed[rows[rows >= 0]] = True
+        allowed[answered] = False
+        chosen = np.flatnonzero(allowed[self._by_popularity])[: self.pool]
+        return self._by_popularity[chosen], self._v32_by_popularity[chosen], np.empty(0, np.int64)
 
     def _posterior(
         self, rated: np.ndarray, stars: np.ndarray, unseen: np.ndarray
@@ -188,23 +204,28 @@ class Elicitor:
 
     def _greedy(
         self,
-        pool: np.ndarray,
+        v: np.ndarray,
+        excluded: np.ndarray,
         mean: np.ndarray,
         precision: np.ndarray,
         n: int,
         rng: np.random.Generator,
     ) -> np.ndarray:
-        """Pick ``n`` films one at a time; each pick counts as answered for the next ones."""
-        v = self._v[pool]
-        seen = self._seen(v @ mean)
-        covariance = np.linalg.inv(precision)
+        """Pick ``n`` of the films with factors ``v`` (never those at ``excluded``), one at a
+        time, each pick counting as answered for the next ones; returns their positions."""
+        seen = self._seen(v @ mean.astype(np.float32))
+        covariance = np.linalg.inv(precision).astype(np.float32)
         variance = np.einsum("ij,ij->i", _single_threaded_matmul(v, covariance), v)
-        base = np.log(seen) + np.log1p(-seen)
+        base = np.log(seen * (1.0 - seen))
         if self.temperature:
-            base = base + self.temperature * rng.gumbel(size=len(pool))
+            # Gumbel noise, -log(-log U), drawn in single precision like the rest.
+            uniform = rng.random(len(v), dtype=np.float32)
+            np.maximum(uniform, np.finfo(np.float32).tiny, out=uniform)
+            base = base - self.temperature * np.log(-np.log(uniform))
+        base[excluded] = -np.inf
         picks: list[int] = []
         for _ in range(n):
-            value = base + np.log(np.maximum(variance, 1e-300))
+            value = base + np.log(np.maximum(variance, 1e-30))
             value[picks] = -np.inf
             best = int(np.argmax(value))
             picks.append(best)
@@ -215,8 +236,8 @@ class Elicitor:
             direction = covariance @ v[best]
             denominator = 1.0 / self._precision + variance[best]
             variance = variance - (v @ direction) ** 2 / denominator
-            covariance = covariance - np.outer(direction, direction) / denominator
-        return pool[np.asarray(picks, np.int64)]
+            covariance = covariance - np.outer(direction, direction) / np.float32(denominator)
+        return np.asarray(picks, np.int64)
 
 
 # OpenBLAS spreads a product over threads once M·N·K exceeds 2**18; for a (2000×32)·(32×32)
