@@ -48,7 +48,7 @@ def build_application(settings: Settings, request: BaseRequest | None = None) ->
         .post_shutdown(_post_shutdown(inbox))
     )
     if request is None:
-        polling = AiohttpRequest(1, on_response=inbox.remember_raw)
+        polling = AiohttpRequest(1, on_payload=inbox.remember_raw)
         builder = builder.request(AiohttpRequest()).get_updates_request(polling)
     else:
         builder = builder.request(request).get_updates_request(request)

@@ -63,15 +63,12 @@ class Inbox:
         await storage.inbox_prune(int(time.time()) - KEEP_HANDLED_S)
         return len(pending)
 
-    def remember_raw(self, method: str, status: int, body: bytes) -> None:
-        """The getUpdates answer as Telegram wrote it (a transport's ``on_response``): storing
-        those bytes is eight times cheaper than PTB's ``Update.to_json()``."""
-        if method != "getUpdates" or status != 200:
-            return
-        try:
-            updates = json.loads(body)["result"]
-        except (ValueError, KeyError, TypeError):
-            return  # PTB reports a bad answer; keep() falls back to to_json()
+    def remember_raw(self, answer: dict[str, Any]) -> None:
+        """The updates of a getUpdates answer as Telegram wrote them (the polling transport's
+        ``on_payload``): storing them is eight times cheaper than PTB's ``Update.to_json()``."""
+        updates = answer.get("result")
+        if not isinstance(updates, list):
+            return  # an error answer: PTB reports it
         if len(self._raw) > MAX_RAW:  # updates PTB never queued (it was stopping)
             self._raw.clear()
         for update in updates:

@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable
 
 import aiohttp
-from telegram._utils.types import ODVInput
+from telegram._utils.types import JSONDict, ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
@@ -56,12 +56,12 @@ class AiohttpRequest(BaseRequest):
         read_timeout: float | None = 5.0,
         connect_timeout: float | None = 5.0,
         pool_timeout: float | None = 1.0,
-        on_response: Callable[[str, int, bytes], None] | None = None,
+        on_payload: Callable[[JSONDict], None] | None = None,
     ) -> None:
-        """``on_response(method, status, body)`` sees every answer (the inbox keeps the
-        updates of getUpdates as Telegram wrote them)."""
+        """``on_payload(answer)`` sees every answer once decoded, before PTB builds objects
+        from it (the inbox keeps the updates of getUpdates as Telegram wrote them)."""
         self._pool_size = connection_pool_size
-        self._on_response = on_response
+        self._on_payload = on_payload
         self._read_timeout = read_timeout
         self._connect_timeout = connect_timeout
         self._pool_timeout = pool_timeout
@@ -143,9 +143,14 @@ class AiohttpRequest(BaseRequest):
             raise NetworkError(
                 f"aiohttp.{type(error).__name__}: {_redacted(error, url)}"
             ) from error
-        if self._on_response is not None:
-            self._on_response(url.rsplit("/", 1)[-1], status, body)
         return status, body
+
+    def parse_json_payload(self, payload: bytes) -> JSONDict:
+        """PTB's decoding (the documented place to change it), shown to ``on_payload``."""
+        answer = super().parse_json_payload(payload)
+        if self._on_payload is not None:
+            self._on_payload(answer)
+        return answer
 
 
 def _given(value: ODVInput[float], default: float | None) -> float | None:

@@ -109,9 +109,9 @@ async def test_updates_are_stored_as_telegram_wrote_them(storage: Storage) -> No
     inbox = Inbox(max_concurrent_updates=1)
     await inbox.attach(storage, Bot(TOKEN))
     raw = {"update_id": 9, "message": {**update(9).message.to_dict(), "x_new_field": "ß"}}
-    inbox.remember_raw("getUpdates", 200, json.dumps({"ok": True, "result": [raw]}).encode())
-    inbox.remember_raw("getUpdates", 502, b"Bad Gateway")  # ignored, like any other method
-    inbox.remember_raw("sendMessage", 200, b'{"ok": true, "result": {}}')
+    inbox.remember_raw({"ok": True, "result": [raw]})
+    inbox.remember_raw({"ok": False, "error_code": 502, "description": "Bad Gateway"})
+    inbox.remember_raw({"ok": True, "result": {"message_id": 3}})  # not an update list
     await inbox.queue.put(update(9))
     await inbox.queue.put(update(10))  # no raw copy: PTB's own JSON
     (nine, stored), (ten, fallback) = await storage.inbox_pending()

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import socket
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
-from telegram import Bot
-from telegram.error import NetworkError, TimedOut
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest, NetworkError, TimedOut
 
 from bot.transport import AiohttpRequest
 from tests.fakebotapi import FakeBotApi, Fault
@@ -41,6 +42,21 @@ async def test_messages_buttons_and_uploads_arrive_whole(server: FakeBotApi) -> 
     stored = server.state.files[document.document.file_id]
     assert (stored.data, stored.filename) == (content, "r.csv")
     assert server.chat(ALICE).messages[-1].caption == "yours"
+
+
+async def test_requests_are_json_and_answers_are_shown_once_decoded(server: FakeBotApi) -> None:
+    answers: list[dict[str, Any]] = []
+    request = AiohttpRequest(1, on_payload=answers.append)
+    async with Bot(server.token, base_url=server.base_url, request=request) as bot:
+        answers.clear()  # get_me, from initialising
+        await bot.send_message(ALICE, "hi", reply_markup=InlineKeyboardMarkup.from_button(
+            InlineKeyboardButton("★5", callback_data="r:1:5")))  # fmt: skip
+        with pytest.raises(BadRequest):
+            await bot.send_message(ALICE, "")
+    [request_made] = server.calls("sendMessage")[:1]
+    assert request_made.content_type == "application/json"
+    assert answers[0]["result"]["reply_markup"]["inline_keyboard"][0][0]["text"] == "★5"
+    assert answers[1]["ok"] is False
 
 
 async def test_a_safe_call_is_repeated_after_server_errors(server: FakeBotApi) -> None:
