@@ -119,9 +119,9 @@ class Elicitor:
         if n <= 0:
             return np.empty(0, np.int64)
         unseen = np.setdiff1d(answered, rated, assume_unique=True)
-        mean, precision = self._posterior(rated, stars, unseen)
+        mean, covariance = self._posterior(rated, stars, unseen)
         rng = rng if rng is not None else np.random.default_rng()
-        chosen = self._greedy(factors, excluded, mean, precision, n, rng)
+        chosen = self._greedy(factors, excluded, mean, covariance, n, rng)
         return items.ids[pool[chosen]]
 
     def seen_probability(
@@ -190,12 +190,12 @@ class Elicitor:
     def _posterior(
         self, rated: np.ndarray, stars: np.ndarray, unseen: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and precision of the user's rank vector given their answers."""
+        """Mean and covariance of the user's rank vector given their answers."""
         v = self._v[np.concatenate([rated, unseen])]
         targets = np.concatenate([stars, np.zeros(len(unseen))])
         precision = self._prior_precision + self._precision * (v.T @ v)
-        mean = np.linalg.solve(precision, self._prior_shift + self._precision * (v.T @ targets))
-        return mean, precision
+        covariance = np.linalg.inv(precision)  # 32×32: one inverse serves the mean and the picks
+        return covariance @ (self._prior_shift + self._precision * (v.T @ targets)), covariance
 
     def _seen(self, predicted: np.ndarray) -> np.ndarray:
         x = np.clip(predicted / self._mean_star, 0.0, 1.0)
@@ -207,14 +207,14 @@ class Elicitor:
         v: np.ndarray,
         excluded: np.ndarray,
         mean: np.ndarray,
-        precision: np.ndarray,
+        covariance: np.ndarray,
         n: int,
         rng: np.random.Generator,
     ) -> np.ndarray:
         """Pick ``n`` of the films with factors ``v`` (never those at ``excluded``), one at a
         time, each pick counting as answered for the next ones; returns their positions."""
         seen = self._seen(v @ mean.astype(np.float32))
-        covariance = np.linalg.inv(precision).astype(np.float32)
+        covariance = covariance.astype(np.float32)
         variance = np.einsum("ij,ij->i", _single_threaded_matmul(v, covariance), v)
         base = np.log(seen * (1.0 - seen))
         if self.temperature:
