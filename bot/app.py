@@ -21,6 +21,7 @@ from bot import callbacks as cb
 from bot.config import Settings
 from bot.handlers import admin, errors, group, private
 from bot.inbox import Inbox
+from bot.polling import on_polled
 from bot.runtime import RESOURCES_KEY, close_resources, open_resources
 from bot.transport import AiohttpRequest
 from bot.views import COMMANDS, GROUP_COMMANDS
@@ -48,7 +49,7 @@ def build_application(settings: Settings, request: BaseRequest | None = None) ->
         .post_shutdown(_post_shutdown(inbox))
     )
     if request is None:
-        polling = AiohttpRequest(1, on_payload=inbox.remember_raw)
+        polling = AiohttpRequest(1, on_payload=on_polled(inbox))
         builder = builder.request(AiohttpRequest()).get_updates_request(polling)
     else:
         builder = builder.request(request).get_updates_request(request)
