@@ -6,6 +6,7 @@ replies use Telegram's HTML parse mode.
 
 from __future__ import annotations
 
+import functools
 import html
 from dataclasses import dataclass, field
 from urllib.parse import quote_plus
@@ -118,15 +119,21 @@ def card(c: Card) -> Reply:
         lines.append(f"You rated it {stars_text(c.current_stars)}")
     lines.append("")
     lines.append(escape(progress(c.rated)))
-    i = film.item_id
-    whole = [Button(f"★{s}", cb.build(cb.Rate(i, float(s)))) for s in range(1, 6)]
-    halves = [Button(f"{s}½", cb.build(cb.Rate(i, s + 0.5))) for s in range(1, 5)]
-    others = [
+    return Reply("\n".join(lines), [list(row) for row in _card_buttons(film.item_id)])
+
+
+@functools.lru_cache(maxsize=4096)
+def _card_buttons(item_id: int) -> tuple[tuple[Button, ...], ...]:
+    """A film's rating buttons: the same for everyone, and built on every tap otherwise."""
+    i = item_id
+    whole = tuple(Button(f"★{s}", cb.build(cb.Rate(i, float(s)))) for s in range(1, 6))
+    halves = tuple(Button(f"{s}½", cb.build(cb.Rate(i, s + 0.5))) for s in range(1, 5))
+    others = (
         Button("Haven't seen", cb.build(cb.Dismiss(i, "unseen"))),
         Button("Skip", cb.build(cb.Dismiss(i, "skipped"))),
         Button("Done", cb.build(cb.Done())),
-    ]
-    return Reply("\n".join(lines), [whole, halves, others])
+    )
+    return whole, halves, others
 
 
 def no_more_cards(rated: int) -> Reply:
