@@ -333,8 +333,12 @@ class Storage:
         return [(int(update_id), str(payload)) for update_id, payload in rows]
 
     async def inbox_prune(self, older_than: int) -> int:
-        """Forget handled updates done before ``older_than`` (Telegram redelivers for 24 h)."""
-        rows = await self._write("DELETE FROM inbox WHERE done_at < ? RETURNING 1", (older_than,))
+        """Forget handled updates received before ``older_than`` (Telegram redelivers for
+        24 h); unhandled ones stay for the replay."""
+        rows = await self._write(
+            "DELETE FROM inbox WHERE received_at < ? AND done_at IS NOT NULL RETURNING 1",
+            (older_than,),
+        )
         return len(rows)
 
     # -- users ------------------------------------------------------------------------------

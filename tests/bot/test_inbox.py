@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -57,6 +58,18 @@ async def test_an_update_is_kept_until_done_and_refused_when_it_comes_again(
     assert not await storage.inbox_put(1, "redelivered after it was handled")
     assert await storage.inbox_prune(older_than=2**40) == 1
     assert await storage.inbox_put(1, "a day later the id is forgotten")
+
+
+async def test_pruning_forgets_old_handled_updates_only(storage: Storage) -> None:
+    for update_id in (1, 2, 3):
+        assert await storage.inbox_put(update_id, "{}")
+    await storage.inbox_done(1)
+    await storage.inbox_done(2)
+    now = int(time.time())
+    assert await storage.inbox_prune(older_than=now - 3600) == 0  # received just now
+    assert await storage.inbox_prune(older_than=now + 3600) == 2
+    assert [u for u, _ in await storage.inbox_pending()] == [3]  # kept for the replay
+    assert await storage.inbox_put(1, "{}")  # forgotten, so taken as new
 
 
 async def test_a_write_marks_its_update_done_in_the_same_commit(storage: Storage) -> None:
