@@ -4,7 +4,7 @@ Text messages and edits go out through ``Bot._post``, the call every one of PTB'
 makes, with the keyboard written as Bot API JSON. ``send_message`` and ``edit_message_text``
 would build a ``Message`` out of every answer (its keyboard included: a hundred attribute sets
 through ``TelegramObject.__setattr__``) only for the bot to drop it; under bench/load.py that
-parsing took a fifth of the bot's CPU. Errors, retries and the rate limiter are PTB's as before.
+parsing was an eighth of the bot's busy time. Errors, retries and the rate limiter are PTB's.
 """
 
 from __future__ import annotations
