@@ -186,11 +186,21 @@ class WatchLater(_Action):
 
 @dataclass(frozen=True, slots=True)
 class WatchRemove(_Action):
-    """Take a film off the watchlist: ``wr1:<item>``."""
+    """Take a film off the watchlist, staying on its page: ``wr1:<item>[:<page>]``."""
 
     TAG: ClassVar[str] = "wr1"
-    CODECS: ClassVar[tuple[_Codec, ...]] = (ID,)
+    CODECS: ClassVar[tuple[_Codec, ...]] = (ID, PAGE)
     item_id: int
+    page: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MyWatchlist(_Action):
+    """A page of the user's watchlist: ``wl1:<page>``."""
+
+    TAG: ClassVar[str] = "wl1"
+    CODECS: ClassVar[tuple[_Codec, ...]] = (PAGE,)
+    page: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,6 +296,7 @@ Action = (
     | OpenFilm
     | WatchLater
     | WatchRemove
+    | MyWatchlist
     | NotInterested
     | MyRatings
     | DeleteRating
@@ -306,6 +317,7 @@ ACTIONS: Final[tuple[type[_Action], ...]] = (
     OpenFilm,
     WatchLater,
     WatchRemove,
+    MyWatchlist,
     NotInterested,
     MyRatings,
     DeleteRating,

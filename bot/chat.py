@@ -225,11 +225,14 @@ class Chat:
                 added = await service.watch_later(user, item_id)
                 title = views.film_label(service.film(item_id))
                 return Outcome(notice=f"Saved {title} for later" if added else "Already saved")
-            case cb.WatchRemove(item_id):
+            case cb.WatchRemove(item_id, page):
                 await service.unwatch(user, item_id)
                 return Outcome(
-                    edit=views.watchlist(await service.watchlist(user)), notice="Removed"
+                    edit=views.watchlist(await service.watchlist(user), page or 0),
+                    notice="Removed",
                 )
+            case cb.MyWatchlist(page):
+                return Outcome(edit=views.watchlist(await service.watchlist(user), page))
             case cb.NotInterested(item_id):
                 await service.not_interested(user, item_id)
                 return Outcome(notice="Got it — I won't suggest it again")

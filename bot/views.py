@@ -187,26 +187,38 @@ def film_list(title: str, films: list[Film], empty: str) -> Reply:
     return Reply(f"<b>{escape(title)}</b>", buttons)
 
 
-WATCHLIST_SHOWN = 20  # the newest: a long list would pass Telegram's 4096 characters
+WATCHLIST_PER_PAGE = 10  # a page stays far below Telegram's 4096 characters
 
 
-def watchlist(films: list[Film]) -> Reply:
+def watchlist(films: list[Film], page: int = 0) -> Reply:
+    """One page of the watchlist (clamped to the last one), newest first."""
     if not films:
         return Reply(
             "Your watchlist is empty. Tap “Watch later” under a recommendation to save one."
         )
-    lines = ["<b>Your watchlist</b>", ""]
+    pages = -(-len(films) // WATCHLIST_PER_PAGE)
+    page = max(0, min(page, pages - 1))
+    title = "<b>Your watchlist</b>"
+    if pages > 1:
+        title += f" ({len(films)}, page {page + 1} of {pages})"
+    lines = [title, ""]
     buttons = []
-    for n, film in enumerate(films[:WATCHLIST_SHOWN], start=1):
+    start = page * WATCHLIST_PER_PAGE
+    for n, film in enumerate(films[start : start + WATCHLIST_PER_PAGE], start=start + 1):
         lines.append(f"{n}. {film_html(film)}")
         buttons.append(
             [
                 Button(f"{n}. Watched it — rate", cb.build(cb.OpenFilm(film.item_id))),
-                Button("Remove", cb.build(cb.WatchRemove(film.item_id))),
+                Button("Remove", cb.build(cb.WatchRemove(film.item_id, page))),
             ]
         )
-    if len(films) > WATCHLIST_SHOWN:
-        lines += ["", f"…and {len(films) - WATCHLIST_SHOWN} more: remove some to see them."]
+    nav = []
+    if page > 0:
+        nav.append(Button("‹ Previous", cb.build(cb.MyWatchlist(page - 1))))
+    if page + 1 < pages:
+        nav.append(Button("Next ›", cb.build(cb.MyWatchlist(page + 1))))
+    if nav:
+        buttons.append(nav)
     return Reply("\n".join(lines), buttons)
 
 

@@ -23,6 +23,7 @@ from bot.callbacks import (
     ForgetCancel,
     ForgetConfirm,
     MyRatings,
+    MyWatchlist,
     NightJoin,
     NightLeave,
     NightSuggest,
@@ -54,7 +55,8 @@ any_action: st.SearchStrategy[Action] = st.one_of(
     st.builds(RecMore, pages, st.none() | keys),
     st.builds(OpenFilm, ids),
     st.builds(WatchLater, ids),
-    st.builds(WatchRemove, ids),
+    st.builds(WatchRemove, ids, st.none() | pages),
+    st.builds(MyWatchlist, pages),
     st.builds(NotInterested, ids),
     st.builds(MyRatings, pages),
     st.builds(DeleteRating, ids),
@@ -73,12 +75,13 @@ LARGEST: list[Action] = [
     NightVote(MAX_ID, MAX_ID),
     MyRatings(MAX_PAGE),
     DeleteRating(MAX_ID),
+    WatchRemove(MAX_ID, MAX_PAGE),
 ]
 
 
 def test_the_strategy_covers_every_action() -> None:
     assert {type(a) for a in LARGEST} <= set(ACTIONS)
-    assert len(ACTIONS) == 17
+    assert len(ACTIONS) == 18
 
 
 @given(any_action)

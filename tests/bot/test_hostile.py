@@ -441,18 +441,40 @@ def _buttons(params: dict[str, Any]) -> list[dict[str, Any]]:
     return [button for row in markup["inline_keyboard"] for button in row]
 
 
-async def test_a_long_watchlist_stays_within_telegrams_limits(bot: Bot) -> None:
+async def test_a_long_watchlist_pages_within_telegrams_limits(bot: Bot) -> None:
+    service = bot.resources.service
     for item in range(1, 161):
-        await bot.resources.service.watch_later(ADA, item)
-    await bot.send(message("/watchlist"))
-    assert_telegram_accepts(bot)
-    [shown] = bot.texts()
-    assert "20. " in shown and "21. " not in shown
-    assert shown.endswith("…and 140 more: remove some to see them.")
-    payload = press(bot, cb.build(cb.WatchRemove(160)))
-    await bot.send(payload)
-    assert answers(bot, payload) == ["Removed"]
-    assert_telegram_accepts(bot)
+        await service.watch_later(ADA, item)
+
+    async def shown(payload: dict[str, Any]) -> tuple[str, list[str]]:
+        """Send, check Telegram would take it, and return the text and button labels shown."""
+        await bot.send(payload)
+        assert_telegram_accepts(bot)
+        [params] = bot.calls("sendMessage") + bot.calls("editMessageText")
+        [text] = bot.texts()
+        return text, [b["text"] for b in _buttons(params)]
+
+    text, labels = await shown(message("/watchlist"))
+    assert "(160, page 1 of 16)" in text and "10. " in text and "11. " not in text
+    assert labels[-1] == "Next ›" and "‹ Previous" not in labels
+
+    text, labels = await shown(press(bot, cb.build(cb.MyWatchlist(15))))
+    assert "page 16 of 16" in text and "160. " in text
+    assert labels[-1] == "‹ Previous" and "Next ›" not in labels
+
+    # Removing the only film on the last page shows what is now the last page.
+    [oldest] = (await service.watchlist(ADA))[-1:]
+    removal = press(bot, cb.build(cb.WatchRemove(oldest.item_id, 15)))
+    text, _ = await shown(removal)
+    assert answers(bot, removal) == ["Removed"]
+    assert "(159, page 16 of 16)" in text and "159. " in text
+
+    text, _ = await shown(press(bot, cb.build(cb.MyWatchlist(9999))))  # forged: clamped
+    assert "page 16 of 16" in text
+
+    old_button = press(bot, "wr1:" + str((await service.watchlist(ADA))[0].item_id))
+    text, _ = await shown(old_button)  # a Remove button from before pages: page 1
+    assert "(158, page 1 of 16)" in text
 
 
 # -- buttons pressed where they do not belong -------------------------------------------------
