@@ -47,7 +47,8 @@ class Inbox:
         self.storage: Storage | None = None
         self._handled = 0
         self._resting_until = 0.0
-        self._raw: dict[int, str] = {}
+        self._raw: dict[int, str] = {}  # update id -> JSON, of the last getUpdates answer
+        self._stored: dict[int, bool] = {}  # stored with their batch, not yet queued: new?
 
     async def attach(self, storage: Storage, bot: Bot) -> int:
         """Start writing through to ``storage``; queue what a crash left unhandled. Returns
@@ -81,20 +82,32 @@ class Inbox:
     async def keep(self, update: Update) -> bool:
         """Store a new update; False for one seen before.
 
+        PTB queues a getUpdates batch one update at a time; the first of them stores the whole
+        batch in one statement, and the rest only look up what that found. One write a batch
+        instead of one an update: the polling loop waited on the write lock for each.
+
         When the database refuses (locked, full, read-only), the update is handled anyway,
         without its crash-safe copy, and the inbox rests for ``REST_S`` seconds: a stuck
         database must not stop the bot from answering, nor stall every update on it.
         """
-        raw = self._raw.pop(update.update_id, None)
+        update_id = update.update_id
+        if update_id in self._stored:
+            return self._stored.pop(update_id)
         if self.storage is None or time.monotonic() < self._resting_until:
+            self._raw.pop(update_id, None)
             return True
-        payload = raw or update.to_json()
+        batch = self._raw if update_id in self._raw else {update_id: update.to_json()}
+        self._raw = {}
         try:
-            return await self.storage.inbox_put(update.update_id, payload)
+            new = await self.storage.inbox_put_many(batch)
         except sqlite3.Error as error:
             log.error("the inbox cannot store updates (%s); handling them without it", error)
             self._resting_until = time.monotonic() + REST_S
             return True
+        if len(self._stored) > MAX_RAW:  # stored for PTB, never queued (it was stopping)
+            self._stored.clear()
+        self._stored.update((stored, stored in new) for stored in batch)
+        return self._stored.pop(update_id)
 
     async def done(self, handling: Handling) -> None:
         """Mark handled an update that no write transaction marked (a search, a /help)."""

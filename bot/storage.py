@@ -23,7 +23,7 @@ import math
 import re
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -314,12 +314,21 @@ class Storage:
 
     async def inbox_put(self, update_id: int, payload: str) -> bool:
         """Keep an update until it is handled; False when it was seen before (a redelivery)."""
+        return update_id in await self.inbox_put_many({update_id: payload})
+
+    async def inbox_put_many(self, updates: Mapping[int, str]) -> set[int]:
+        """``inbox_put`` for a batch (update id -> payload) in one statement; the ids that
+        were new."""
+        if not updates:
+            return set()
         rows = await self._write(
-            "INSERT INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?) "
-            "ON CONFLICT (update_id) DO NOTHING RETURNING 1",
-            (update_id, payload, self._now()),
+            "INSERT INTO inbox (update_id, payload, received_at) "
+            "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), ? "
+            "FROM json_each(?) WHERE true "
+            "ON CONFLICT (update_id) DO NOTHING RETURNING update_id",
+            (self._now(), json.dumps(list(updates.items()), ensure_ascii=False)),
         )
-        return bool(rows)
+        return {int(update_id) for (update_id,) in rows}
 
     async def inbox_done(self, update_id: int) -> None:
         """The update is handled: drop its payload, keep its id to refuse redeliveries."""

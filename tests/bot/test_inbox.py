@@ -60,6 +60,24 @@ async def test_an_update_is_kept_until_done_and_refused_when_it_comes_again(
     assert await storage.inbox_put(1, "a day later the id is forgotten")
 
 
+async def test_the_first_update_of_a_batch_stores_the_whole_batch(storage: Storage) -> None:
+    inbox = Inbox(max_concurrent_updates=1)
+    await inbox.attach(storage, Bot(TOKEN))
+    assert await storage.inbox_put(21, "{}")
+    await storage.inbox_done(21)  # handled before a crash, then fetched again
+    batch = [update(n) for n in (21, 22, 23)]
+    inbox.remember_raw({"ok": True, "result": [u.to_dict() for u in batch]})
+
+    await inbox.queue.put(batch[0])  # a redelivery: dropped, but the batch is stored
+    assert [u for u, _ in await storage.inbox_pending()] == [22, 23]
+    for item in batch[1:]:
+        await inbox.queue.put(item)
+    assert [inbox.queue.get_nowait().update_id for _ in range(2)] == [22, 23]
+    assert inbox.queue.empty()
+    await inbox.queue.put(batch[2])  # the same update once more: refused from the database
+    assert inbox.queue.empty()
+
+
 async def test_pruning_forgets_old_handled_updates_only(storage: Storage) -> None:
     for update_id in (1, 2, 3):
         assert await storage.inbox_put(update_id, "{}")

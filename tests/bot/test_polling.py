@@ -45,10 +45,10 @@ async def test_the_inbox_keeps_the_keyboard_ptb_is_spared(storage: Storage) -> N
     assert typed is not None and typed.message is not None
     assert typed.message.reply_markup is not None  # only pressed keyboards go
 
-    await inbox.queue.put(pressed)
-    [(update_id, stored)] = await storage.inbox_pending()
-    assert update_id == 11
-    assert json.loads(stored)["callback_query"]["message"]["reply_markup"] == KEYBOARD
+    await inbox.queue.put(pressed)  # stores its whole batch
+    stored = dict(await storage.inbox_pending())
+    assert sorted(stored) == [11, 12]
+    assert json.loads(stored[11])["callback_query"]["message"]["reply_markup"] == KEYBOARD
 
 
 def test_error_answers_and_odd_updates_pass_untouched() -> None:
