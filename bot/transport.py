@@ -14,6 +14,7 @@ message. Flood control (429) is the rate limiter's job.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable
 
@@ -171,7 +172,9 @@ def _body(
         return None, None
     files = request_data.multipart_data
     if not files:
-        return request_data.json_payload, _JSON
+        # The values themselves, keyboards as JSON objects: PTB's json_payload would encode
+        # each keyboard to a string first and then encode that string again.
+        return json.dumps(request_data.parameters).encode(), _JSON
     form = aiohttp.FormData()
     for name, value in request_data.json_parameters.items():
         form.add_field(name, value)
