@@ -7,7 +7,7 @@ user waits for the bot's whole answer before acting again. Afterwards the databa
 against every acknowledged answer: each acknowledged rating is there once with its stars, each
 acknowledged undo took its rating back, and no update was applied twice.
 
-    python bench/load.py [--users 100 1000 5000] [--rate 300] [--seconds 30]
+    python bench/load.py [--users 100 1000 5000] [--rate 300] [--seconds 30] [--repeat 1]
 
 Telegram's ~30 messages/s broadcast cap is lifted (MAX_MESSAGES_PER_SECOND=0) so that the bot
 itself is measured. Writes bench/results/load.json and .md.
@@ -284,7 +284,7 @@ def process_stats(pid: int) -> tuple[float, float]:
 async def run_one(
     users: int, rate: float, seconds: float, model: Path, workdir: Path, concurrency: int
 ) -> dict[str, Any]:
-    database = workdir / f"load-{users}.sqlite3"
+    database = Path(tempfile.mkstemp(".sqlite3", f"load-{users}-", dir=workdir)[1])
     async with FakeBotApi() as server:
         env = {
             "TELEGRAM_BOT_TOKEN": server.token,
@@ -302,12 +302,17 @@ async def run_one(
             await server.wait_until(lambda: server.calls("getUpdates"), 120, "the bot's first poll")
             load = Load(server, users)
             await load.warm_up(rate)
-            # This process is Telegram here: a full collection over the fake's records of every
-            # chat stalled it for up to 220 ms, and the bot with it. Freeze what warm-up built.
+            # This process is Telegram here, and its collections over the fake's growing records
+            # of every chat stalled it (and every bot call waiting on it) for up to 220 ms, a
+            # stall the bot would never see from Telegram. No collection while measuring.
             gc.freeze()
+            gc.disable()
             assert bot.process is not None
             _, cpu_before = process_stats(bot.process.pid)
-            completed, elapsed = await load.steady(rate, seconds)
+            try:
+                completed, elapsed = await load.steady(rate, seconds)
+            finally:
+                gc.enable()
             peak_mb, cpu_after = process_stats(bot.process.pid)
         finally:
             code = await bot.stop()
@@ -339,11 +344,12 @@ async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
             Trainer().fit(movielens_100k().ratings).save(model)
         results = []
         for users in args.users:
-            result = await run_one(
-                users, args.rate, args.seconds, model, workdir, args.concurrent_updates
-            )
-            print(_row(result), flush=True)
-            results.append(result)
+            for _ in range(args.repeat):
+                result = await run_one(
+                    users, args.rate, args.seconds, model, workdir, args.concurrent_updates
+                )
+                print(_row(result), flush=True)
+                results.append(result)
         return results
 
 
@@ -370,6 +376,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=300, help="updates offered per second")
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--concurrent-updates", type=int, default=8)
+    parser.add_argument("--repeat", type=int, default=1, help="runs for each N (a row each)")
     parser.add_argument("--model", type=Path, help="model file (default: train one on ML-100k)")
     parser.add_argument("--name", default="load", help="results file name in bench/results")
     args = parser.parse_args()
