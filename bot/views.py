@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import html
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote_plus
 
@@ -212,14 +213,7 @@ def watchlist(films: list[Film], page: int = 0) -> Reply:
                 Button("Remove", cb.build(cb.WatchRemove(film.item_id, page))),
             ]
         )
-    nav = []
-    if page > 0:
-        nav.append(Button("‹ Previous", cb.build(cb.MyWatchlist(page - 1))))
-    if page + 1 < pages:
-        nav.append(Button("Next ›", cb.build(cb.MyWatchlist(page + 1))))
-    if nav:
-        buttons.append(nav)
-    return Reply("\n".join(lines), buttons)
+    return Reply("\n".join(lines), buttons + _pager(page, pages, cb.MyWatchlist))
 
 
 def my_ratings(page: RatingsPage) -> Reply:
@@ -237,14 +231,17 @@ def my_ratings(page: RatingsPage) -> Reply:
                 Button("Delete", cb.build(cb.DeleteRating(rated.film.item_id))),
             ]
         )
+    return Reply("\n".join(lines), buttons + _pager(page.page, page.pages, cb.MyRatings))
+
+
+def _pager(page: int, pages: int, to: Callable[[int], cb.Action]) -> list[list[Button]]:
+    """The Previous / Next row of a paged list (no row when there is one page)."""
     nav = []
-    if page.page > 0:
-        nav.append(Button("‹ Previous", cb.build(cb.MyRatings(page.page - 1))))
-    if page.page + 1 < page.pages:
-        nav.append(Button("Next ›", cb.build(cb.MyRatings(page.page + 1))))
-    if nav:
-        buttons.append(nav)
-    return Reply("\n".join(lines), buttons)
+    if page > 0:
+        nav.append(Button("‹ Previous", cb.build(to(page - 1))))
+    if page + 1 < pages:
+        nav.append(Button("Next ›", cb.build(to(page + 1))))
+    return [nav] if nav else []
 
 
 def forget_prompt() -> Reply:
