@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
+from telegram import InlineKeyboardMarkup, InputFile
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ExtBot
@@ -39,20 +39,9 @@ def keyboard(reply: Reply) -> dict[str, Any] | None:
 
 
 def markup(reply: Reply) -> InlineKeyboardMarkup | None:
-    """The same keyboard as PTB objects, for the methods that take nothing else (polls)."""
-    if not reply.buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(b.label, url=b.url)
-                if b.url
-                else InlineKeyboardButton(b.label, callback_data=b.data)
-                for b in row
-            ]
-            for row in reply.buttons
-        ]
-    )
+    """The same keyboard as a PTB object, for the methods that take nothing else (polls)."""
+    buttons = keyboard(reply)
+    return None if buttons is None else InlineKeyboardMarkup.de_json(buttons)
 
 
 async def send(bot: ExtBot, chat_id: int, reply: Reply) -> int:

@@ -64,11 +64,11 @@ class Elicitor:
         self.temperature = temperature
         self._precision = 1.0 / noise**2
         self._v = model.rank_item_factors.numpy().astype(np.float64)
-        # Scoring the pool is the hot part of a tap: in single precision it is three times
-        # faster, and a question's value needs no more than three digits.
         popularity = model.item_popularity.numpy()
         self._by_popularity = np.argsort(-popularity, kind="stable")
         self._popularity_rank = np.argsort(self._by_popularity)
+        # Scoring the pool is the hot part of a tap: in single precision it is three times
+        # faster, and a question's value needs no more than three digits.
         self._v32_by_popularity = self._v[self._by_popularity].astype(np.float32)
         self._mean_star = max(float(model.global_mean), 1e-6)
         users = model.rank_user_factors.numpy().astype(np.float64)
