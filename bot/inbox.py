@@ -26,6 +26,7 @@ import time
 from collections.abc import Awaitable
 from typing import Any
 
+import orjson
 from telegram import Bot, Update
 from telegram.ext import SimpleUpdateProcessor
 
@@ -74,7 +75,7 @@ class Inbox:
             self._raw.clear()
         for update in updates:
             if isinstance(update, dict) and isinstance(update.get("update_id"), int):
-                self._raw[update["update_id"]] = json.dumps(update, ensure_ascii=False)
+                self._raw[update["update_id"]] = orjson.dumps(update).decode()
 
     def detach(self) -> None:
         self.storage = None

@@ -49,15 +49,19 @@ async def handle(
 async def test_an_update_is_kept_until_done_and_refused_when_it_comes_again(
     storage: Storage,
 ) -> None:
-    assert await storage.inbox_put(1, '{"update_id": 1}')
+    assert await storage.inbox_put(1, '{"update_id": 1, "text": "first \\"quoted\\" é"}')
     assert await storage.inbox_put(2, '{"update_id": 2}')
-    assert not await storage.inbox_put(1, "again")
-    assert await storage.inbox_pending() == [(1, '{"update_id": 1}'), (2, '{"update_id": 2}')]
+    assert not await storage.inbox_put(1, '{"update_id": 1, "text": "again"}')
+    pending = await storage.inbox_pending()
+    assert [(u, json.loads(payload)) for u, payload in pending] == [
+        (1, {"update_id": 1, "text": 'first "quoted" é'}),
+        (2, {"update_id": 2}),
+    ]
     await storage.inbox_done(1)
-    assert await storage.inbox_pending() == [(2, '{"update_id": 2}')]
-    assert not await storage.inbox_put(1, "redelivered after it was handled")
+    assert [u for u, _ in await storage.inbox_pending()] == [2]
+    assert not await storage.inbox_put(1, '{"update_id": 1, "text": "redelivered"}')
     assert await storage.inbox_prune(older_than=2**40) == 1
-    assert await storage.inbox_put(1, "a day later the id is forgotten")
+    assert await storage.inbox_put(1, '{"update_id": 1, "text": "a day later, forgotten"}')
 
 
 async def test_the_first_update_of_a_batch_stores_the_whole_batch(storage: Storage) -> None:

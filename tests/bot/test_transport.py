@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import BadRequest, NetworkError, TimedOut
+from telegram.error import BadRequest, NetworkError, TelegramError, TimedOut
 
 from bot.transport import AiohttpRequest
 from tests.fakebotapi import FakeBotApi, Fault
@@ -57,6 +57,18 @@ async def test_requests_are_json_and_answers_are_shown_once_decoded(server: Fake
     assert request_made.content_type == "application/json"
     assert answers[0]["result"]["reply_markup"]["inline_keyboard"][0][0]["text"] == "★5"
     assert answers[1]["ok"] is False
+
+
+def test_answers_that_are_not_utf8_are_repaired_and_broken_ones_refused() -> None:
+    request = AiohttpRequest(1)
+    assert request.parse_json_payload('{"ok": true, "result": "Amélie"}'.encode()) == {
+        "ok": True,
+        "result": "Amélie",
+    }
+    repaired = request.parse_json_payload(b'{"ok": true, "result": "Am\xe9lie"}')  # Latin-1
+    assert repaired == {"ok": True, "result": "Am\ufffdlie"}
+    with pytest.raises(TelegramError, match="Invalid server response"):
+        request.parse_json_payload(b'{"ok": tru')
 
 
 async def test_a_safe_call_is_repeated_after_server_errors(server: FakeBotApi) -> None:
