@@ -14,7 +14,7 @@ import pytest
 
 from bot import migrations
 from bot.migrations import MIGRATIONS, SCHEMA_VERSION, SchemaError, SchemaTooNewError
-from bot.storage import Answer, Rating, Stats, Storage, UnknownIdError
+from bot.storage import HANDLING, Answer, Handling, Rating, Stats, Storage, UnknownIdError
 
 ALICE, BOB = 1001, 1002
 
@@ -370,6 +370,28 @@ async def test_cancelled_calls_leave_no_transaction_open(storage: Storage) -> No
         await storage.rate(ALICE, 1, 2.0)
         assert not storage._conn.in_transaction
     assert await storage.rating(ALICE, 1) == 2.0
+
+
+async def test_a_transaction_failing_half_way_writes_nothing_and_marks_nothing(
+    storage: Storage,
+) -> None:
+    await storage.inbox_put(5, '{"update_id": 5}')
+
+    def rate_then_fail(db: sqlite3.Connection) -> None:
+        db.execute("INSERT INTO ratings VALUES (?, 5, 4.0, 0, 0)", (ALICE,))
+        raise RuntimeError("half way")
+
+    async def handle() -> None:
+        HANDLING.set(handling)
+        with pytest.raises(RuntimeError, match="half way"):
+            await storage._atomic(rate_then_fail)
+
+    handling = Handling(5)
+    await asyncio.create_task(handle())
+    assert await storage.rating(ALICE, 5) is None
+    assert not handling.done
+    assert [u for u, _ in await storage.inbox_pending()] == [5]  # replayed after a restart
+    assert not storage._conn.in_transaction
 
 
 # -- durability -------------------------------------------------------------------------------
