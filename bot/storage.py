@@ -254,8 +254,12 @@ class Storage:
     def _now(self) -> int:
         return int(self._clock())
 
-    async def _write(self, sql: str, params: Params = ()) -> list[Row]:
-        """One writing statement on its own (autocommit): one trip to the database thread."""
+    async def _write(self, sql: str, params: Params = (), *, effect: bool = False) -> list[Row]:
+        """One writing statement, one trip to the database thread. An ``effect`` commits with
+        the inbox mark of the update being handled (see ``_atomic``); otherwise it commits on
+        its own."""
+        if effect:
+            return await self._atomic(lambda db: _fetch(db, sql, params))
         return cast(list[Row], list(await self._conn.execute_fetchall(sql, params)))
 
     async def _read(self, sql: str, params: Params = ()) -> list[Row]:
@@ -381,8 +385,8 @@ class Storage:
     async def forget_user(self, user_id: int) -> bool:
         """Delete the user and, by cascade, their ratings, dismissals, answers, watchlist,
         group memberships and movie-night places. True when there was such a user."""
-        deleted = await self._atomic(
-            lambda db: _fetch(db, "DELETE FROM users WHERE user_id = ? RETURNING 1", (user_id,))
+        deleted = await self._write(
+            "DELETE FROM users WHERE user_id = ? RETURNING 1", (user_id,), effect=True
         )
         return bool(deleted)
 
@@ -560,14 +564,11 @@ class Storage:
     async def watchlist_add(self, user_id: int, item_id: int) -> bool:
         """Put a film on the user's watchlist. True when it was not there yet."""
         _check_id(item_id)
-        row = (user_id, item_id, self._now())
-        added = await self._atomic(
-            lambda db: _fetch(
-                db,
-                "INSERT OR IGNORE INTO watchlist (user_id, item_id, added_at) VALUES (?, ?, ?) "
-                "RETURNING 1",
-                row,
-            )
+        added = await self._write(
+            "INSERT OR IGNORE INTO watchlist (user_id, item_id, added_at) VALUES (?, ?, ?) "
+            "RETURNING 1",
+            (user_id, item_id, self._now()),
+            effect=True,
         )
         return bool(added)
 
@@ -626,13 +627,10 @@ class Storage:
         )
 
     async def add_group_member(self, chat_id: int, user_id: int) -> None:
-        row = (chat_id, user_id, self._now())
-        await self._atomic(
-            lambda db: db.execute(
-                "INSERT OR IGNORE INTO group_members (chat_id, user_id, joined_at) "
-                "VALUES (?, ?, ?)",
-                row,
-            )
+        await self._write(
+            "INSERT OR IGNORE INTO group_members (chat_id, user_id, joined_at) VALUES (?, ?, ?)",
+            (chat_id, user_id, self._now()),
+            effect=True,
         )
 
     async def remove_group_member(self, chat_id: int, user_id: int) -> None:
@@ -651,14 +649,11 @@ class Storage:
         self, chat_id: int, created_by: int | None, filter_text: str = ""
     ) -> int:
         """Start a movie night in a group; returns its id."""
-        row = (chat_id, filter_text, created_by, self._now())
-        rows = await self._atomic(
-            lambda db: _fetch(
-                db,
-                "INSERT INTO movie_nights (chat_id, filter, created_by, created_at) "
-                "VALUES (?, ?, ?, ?) RETURNING night_id",
-                row,
-            )
+        rows = await self._write(
+            "INSERT INTO movie_nights (chat_id, filter, created_by, created_at) "
+            "VALUES (?, ?, ?, ?) RETURNING night_id",
+            (chat_id, filter_text, created_by, self._now()),
+            effect=True,
         )
         return int(rows[0][0])
 
@@ -793,31 +788,19 @@ class Storage:
 
     async def ballot(self, night_id: int) -> Ballot | None:
         """The night's vote; None for an unknown night (films are () before the vote)."""
-
-        def read(db: sqlite3.Connection) -> tuple[list[Row], list[Row]]:
-            night = _fetch(
-                db,
-                "SELECT poll_id, poll_message_id, picked_item FROM movie_nights WHERE night_id = ?",
-                (night_id,),
-            )
-            films = _fetch(
-                db,
-                "SELECT item_id, score FROM night_films WHERE night_id = ? ORDER BY position",
-                (night_id,),
-            )
-            return night, films
-
-        night, films = await self._atomic(read, effect=False)
-        if not night:
-            return None
-        poll_id, message_id, picked = night[0]
-        return Ballot(
-            night_id,
-            tuple((item, float(score)) for item, score in films),
-            poll_id,
-            message_id,
-            picked,
+        # One query, so the night and its films come from the same snapshot; on the reading
+        # connection, so a write lock held elsewhere does not hold it up.
+        rows = await self._read(
+            "SELECT m.poll_id, m.poll_message_id, m.picked_item, f.item_id, f.score "
+            "FROM movie_nights m LEFT JOIN night_films f USING (night_id) "
+            "WHERE m.night_id = ? ORDER BY f.position",
+            (night_id,),
         )
+        if not rows:
+            return None
+        poll_id, message_id, picked = rows[0][:3]
+        films = tuple((item, float(score)) for *_, item, score in rows if item is not None)
+        return Ballot(night_id, films, poll_id, message_id, picked)
 
     async def night_by_poll(self, poll_id: str) -> MovieNight | None:
         rows = await self._read(
@@ -850,13 +833,10 @@ class Storage:
         """Record that a retraining run started; ``trigger`` is 'nightly' or 'admin:<user id>'."""
         if not _TRIGGER_RE.fullmatch(trigger):
             raise ValueError(f"trigger must be 'nightly' or 'admin:<user id>', not {trigger!r}")
-        row = (self._now(), trigger)
-        rows = await self._atomic(
-            lambda db: _fetch(
-                db,
-                "INSERT INTO training_runs (started_at, trigger) VALUES (?, ?) RETURNING run_id",
-                row,
-            )
+        rows = await self._write(
+            "INSERT INTO training_runs (started_at, trigger) VALUES (?, ?) RETURNING run_id",
+            (self._now(), trigger),
+            effect=True,
         )
         return int(rows[0][0])
 
