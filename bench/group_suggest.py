@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import latency_ms, markdown_table, movielens_100k, write
 
 from bot import callbacks as cb
-from bot.chat import Person
-from bot.group import Group, GroupChat
+from bot.movienight.flow import Group, GroupChat
+from bot.replies import Person
 from bot.service import MovieService
 from bot.storage import Storage
 from recsys import FactorModel, Trainer

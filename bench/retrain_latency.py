@@ -22,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import latency_ms, markdown_table, movielens_100k, write
 
 from bot import callbacks as cb
-from bot.chat import Chat, Person
 from bot.config import load_settings
+from bot.private.chat import Chat, Person
 from bot.retrain import Retrainer
 from bot.service import MovieService
 from bot.storage import Storage

@@ -19,13 +19,13 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot import callbacks as cb
+from bot.commands import in_scope, menu_of
 from bot.config import Settings
 from bot.handlers import admin, errors, group, private
 from bot.inbox import Inbox
 from bot.polling import on_polled
 from bot.runtime import RESOURCES_KEY, close_resources, open_resources
 from bot.transport import AiohttpRequest
-from bot.views import COMMANDS, GROUP_COMMANDS
 
 log = logging.getLogger(__name__)
 
@@ -71,12 +71,8 @@ def build_application(settings: Settings, request: BaseRequest | None = None) ->
     application.add_handler(PollHandler(group.poll))
 
     private_chat = new_message & filters.ChatType.PRIVATE
-    for name, callback in (
-        ("retrain", admin.retrain),
-        ("rollback", admin.rollback),
-        ("stats", admin.stats),
-    ):
-        application.add_handler(CommandHandler(name, callback, filters=private_chat))
+    for command in in_scope("admin"):
+        application.add_handler(CommandHandler(command.name, command.handler, filters=private_chat))
     application.add_handler(MessageHandler(private_chat & filters.COMMAND, private.command))
     application.add_handler(
         MessageHandler(private_chat & filters.TEXT & ~filters.COMMAND, private.text)
@@ -100,11 +96,11 @@ def _post_init(settings: Settings, inbox: Inbox):
             log.warning("%d update(s) taken before a crash were not handled: handling them now",
                         replayed)  # fmt: skip
         await application.bot.set_my_commands(
-            [BotCommand(name, text) for name, text in COMMANDS],
+            [BotCommand(name, text) for name, text in menu_of("private")],
             scope=BotCommandScopeAllPrivateChats(),
         )
         await application.bot.set_my_commands(
-            [BotCommand(name, text) for name, text in GROUP_COMMANDS],
+            [BotCommand(name, text) for name, text in menu_of("group")],
             scope=BotCommandScopeAllGroupChats(),
         )
         if application.job_queue is not None:

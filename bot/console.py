@@ -11,10 +11,11 @@ import re
 import sys
 from html import unescape
 
-from bot.chat import Chat, Person
+from bot.commands import menu_of
 from bot.config import Settings
+from bot.private.chat import Chat
+from bot.replies import Button, Person, Reply
 from bot.runtime import close_resources, open_resources
-from bot.views import Button, Reply
 
 CONSOLE_USER = Person(1, "you", "en")
 _TAGS = re.compile(r"<[^>]+>")
@@ -40,7 +41,8 @@ async def run_console(settings: Settings, person: Person = CONSOLE_USER) -> None
     resources = await open_resources(settings)
     chat: Chat = resources.chat
     buttons: list[Button] = []
-    print("moviebot console — type /start, a film title, or a button number. Ctrl-D quits.\n")
+    print("moviebot console — type /start, a film title, or a button number. Ctrl-D quits.")
+    print("Commands: " + " ".join(f"/{name}" for name, _ in menu_of("private")) + "\n")
     try:
         for reply in await chat.command(person, "start"):
             print(_show(reply, buttons))

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from recsys.data import Catalog
-from recsys.elicit import filter_items
 
 _DECADE = re.compile(r"^(\d{2}|\d{4})'?s$")  # 90s, 1990s
 _RANGE = re.compile(r"^(\d{4})\s*[-–]\s*(\d{4})$")
@@ -65,7 +64,7 @@ class Filter:
         """Item ids that pass, or None when there is no filter at all."""
         if self.genre is None and self.years is None:
             return None
-        return filter_items(catalog, self.genre, self.years)
+        return catalog.filter(self.genre, self.years)
 
 
 def parse_filter(text: str, genres: list[str]) -> Filter:

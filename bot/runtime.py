@@ -13,9 +13,9 @@ import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from bot.chat import Chat
 from bot.config import Settings
-from bot.group import Group
+from bot.movienight.flow import Group
+from bot.private.chat import Chat
 from bot.retrain import Retrainer, training_config
 from bot.service import MovieService
 from bot.storage import Storage

@@ -16,7 +16,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ExtBot
 
-from bot.views import Reply
+from bot.replies import Reply
 
 _NO_PREVIEW = {"is_disabled": True}  # the "look it up" link would swamp a card
 

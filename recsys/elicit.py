@@ -8,13 +8,12 @@ a prior over what a newcomer's vector may be, and every answer so far narrows it
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Sequence
 
 import numpy as np
 
-from recsys.data.types import Catalog
 from recsys.model import FactorModel
+from recsys.modelcache import per_model
 
 IdArray = np.ndarray | Sequence[int]
 
@@ -255,18 +254,10 @@ def _single_threaded_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-_CACHE: dict[int, tuple[weakref.ref[FactorModel], Elicitor]] = {}
-
-
+@per_model
 def elicitor_for(model: FactorModel) -> Elicitor:
     """The model's :class:`Elicitor`, built on first use and kept while the model lives."""
-    key = id(model)
-    entry = _CACHE.get(key)
-    if entry is not None and entry[0]() is model:
-        return entry[1]
-    elicitor = Elicitor(model)
-    _CACHE[key] = (weakref.ref(model, lambda _: _CACHE.pop(key, None)), elicitor)
-    return elicitor
+    return Elicitor(model)
 
 
 def next_items(
@@ -283,31 +274,3 @@ def next_items(
     return elicitor_for(model).next_items(
         rated_ids, rated_stars, answered_ids, n, candidates=candidates, rng=rng
     )
-
-
-def filter_items(
-    catalog: Catalog,
-    genre: str | None = None,
-    years: tuple[int | None, int | None] | None = None,
-) -> np.ndarray:
-    """Item ids of films in ``genre`` (any case) released within ``years`` (inclusive; None
-    leaves that end open). Films of unknown year are left out when ``years`` is given."""
-    frame = catalog.frame
-    keep = np.ones(len(frame), bool)
-    if genre is not None:
-        wanted = genre.strip().casefold()
-        keep &= np.fromiter(
-            (any(g.casefold() == wanted for g in genres) for genres in frame["genres"]),
-            bool,
-            len(frame),
-        )
-    if years is not None:
-        start, end = years
-        known = frame["year"].notna().to_numpy()
-        year = frame["year"].fillna(0).to_numpy(np.int64)
-        keep &= known
-        if start is not None:
-            keep &= year >= start
-        if end is not None:
-            keep &= year <= end
-    return frame.index.to_numpy(np.int64)[keep]

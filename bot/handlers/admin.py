@@ -13,6 +13,7 @@ from telegram import Message, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
+from bot.command import Command
 from bot.retrain import AlreadyRunning, Retrainer, RunReport
 from bot.runtime import RESOURCES_KEY, Resources
 from recsys.plots import build_learning_curve, build_ratings_histogram, png_bytes
@@ -161,3 +162,10 @@ async def nightly(context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     report = await retrainer.start("nightly")
     log.info("nightly retraining: %s", describe(report).replace("\n", " "))
+
+
+ADMIN: tuple[Command, ...] = (
+    Command("retrain", "train a new model; it serves if it is not worse", "admin", retrain),
+    Command("rollback", "serve the previous model again", "admin", rollback),
+    Command("stats", "users, ratings, the model and the last training run", "admin", stats),
+)

@@ -13,10 +13,9 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes, ExtBot
 
 from bot import telegram_io
-from bot.chat import EXPIRED, Person
-from bot.group import Group, GroupChat, GroupOutcome
+from bot.movienight.flow import Group, GroupChat, GroupOutcome
+from bot.replies import EXPIRED, Person, Reply
 from bot.runtime import RESOURCES_KEY
-from bot.views import Reply
 
 log = logging.getLogger(__name__)
 

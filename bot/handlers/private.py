@@ -6,8 +6,8 @@ from telegram import Message, Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from bot import telegram_io, views
-from bot.chat import EXPIRED, Person
+from bot import telegram_io
+from bot.replies import EXPIRED, Person, notice
 from bot.runtime import RESOURCES_KEY, Resources
 
 
@@ -50,7 +50,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(EXPIRED)
         return
     outcome = await _resources(context).chat.button(_person(update), query.data or "")
-    await query.answer(views.notice(outcome.notice))
+    await query.answer(notice(outcome.notice))
     message = query.message
     if outcome.edit is not None and isinstance(message, Message):  # not an inaccessible one
         await telegram_io.edit(context.bot, message.chat_id, message.message_id, outcome.edit)

@@ -97,6 +97,33 @@ class Catalog:
     def all_genres(self) -> list[str]:
         return sorted({g for genres in self.frame["genres"] for g in genres})
 
+    def filter(
+        self,
+        genre: str | None = None,
+        years: tuple[int | None, int | None] | None = None,
+    ) -> np.ndarray:
+        """Item ids of films in ``genre`` (any case) released within ``years`` (inclusive; None
+        leaves that end open). Films of unknown year are left out when ``years`` is given."""
+        frame = self.frame
+        keep = np.ones(len(frame), bool)
+        if genre is not None:
+            wanted = genre.strip().casefold()
+            keep &= np.fromiter(
+                (any(g.casefold() == wanted for g in genres) for genres in frame["genres"]),
+                bool,
+                len(frame),
+            )
+        if years is not None:
+            start, end = years
+            known = frame["year"].notna().to_numpy()
+            year = frame["year"].fillna(0).to_numpy(np.int64)
+            keep &= known
+            if start is not None:
+                keep &= year >= start
+            if end is not None:
+                keep &= year <= end
+        return frame.index.to_numpy(np.int64)[keep]
+
 
 @dataclass(frozen=True)
 class Dataset:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.chat import Chat
+from bot.private.chat import Chat
 from bot.service import MovieService
 from bot.storage import Storage
 from recsys import FactorModel, TrainConfig, Trainer

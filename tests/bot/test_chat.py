@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from bot import callbacks as cb
-from bot.chat import EXPIRED, Chat, Person
-from bot.views import Reply
+from bot.private.chat import EXPIRED, Chat, Person
+from bot.replies import Reply
 
 ADA = Person(4242, "Ada", "en")
 STAR_WARS = 50

@@ -12,8 +12,8 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.app import build_application
-from bot.chat import Chat
 from bot.config import load_settings
+from bot.private.chat import Chat
 from bot.retrain import Retrainer
 from bot.runtime import RESOURCES_KEY, Resources
 from bot.service import MovieService

@@ -26,13 +26,13 @@ from telegram.ext import Application, ContextTypes
 
 from bot import callbacks as cb
 from bot.app import build_application
-from bot.chat import EXPIRED, Chat
 from bot.config import load_settings
+from bot.private.chat import EXPIRED, Chat
+from bot.replies import MAX_NOTICE
 from bot.retrain import Retrainer
 from bot.runtime import RESOURCES_KEY, Resources
 from bot.service import MovieService
 from bot.storage import DismissKind, Storage
-from bot.views import MAX_NOTICE
 from recsys import FactorModel
 from recsys.data import Catalog, Dataset
 from tests.fakebotapi.formatting import MAX_CAPTION, render

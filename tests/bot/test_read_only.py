@@ -11,9 +11,9 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.app import build_application
-from bot.chat import Chat
 from bot.config import load_settings
 from bot.handlers.errors import NOT_SAVED
+from bot.private.chat import Chat
 from bot.retrain import Retrainer
 from bot.runtime import RESOURCES_KEY, Resources
 from bot.service import MovieService

@@ -1,10 +1,11 @@
 """Movie nights in group chats: commands, button presses and poll changes in; what to post,
-edit and ask of Telegram out. No Telegram types (like :mod:`bot.chat`), so tests and the bench
+edit and ask of Telegram out. No Telegram types (like bot/private/chat.py), so tests and the bench
 drive it with plain calls.
 
 A night lives in one message ("Movie night! Who's in?") that is edited as people join and
-leave. "Suggest" folds in everyone who joined from their stored ratings, scores the catalogue
-(:mod:`bot.night`) and opens a native poll; closing it announces the pick.
+leave. "Suggest" asks the night service (bot/service/nights.py) for the films that suit
+everyone who joined and opens a native poll; closing it announces the pick. Everything it reads
+or writes goes through that service.
 
 The poll's "Close vote" button carries the same action as "Suggest" (``ns1:<night>``): both
 move the night to its next step, and the message pressed tells which step is meant (the night
@@ -14,72 +15,25 @@ Suggest can never close a vote. A separate action would need a new tag in bot/ca
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-
-import numpy as np
 
 from bot import callbacks as cb
-from bot import night as maths
-from bot import views
-from bot.chat import EXPIRED, Person
+from bot.command import by_name
 from bot.filters import Filter, FilterError, parse_filter, parse_key
-from bot.service import PERSONAL_AFTER, Film, MovieService, UnknownFilm
-from bot.storage import MovieNight, Rating
-from bot.views import Button, Reply, escape
-from recsys import FactorModel
+from bot.movienight import maths, views
+from bot.movienight.commands import GROUP
+from bot.movienight.types import GroupChat, GroupOutcome, StopRequest, VoteRequest
+from bot.private.commands import PRIVATE
+from bot.replies import EXPIRED, Person, Reply, escape
+from bot.service import PERSONAL_AFTER, Film, MovieService, NightService, UnknownFilm
+from bot.storage import MovieNight
+
+__all__ = ["STALE_AFTER_S", "Group", "GroupChat", "GroupOutcome", "StopRequest", "VoteRequest"]
 
 STALE_AFTER_S = 12 * 3600  # a night this old no longer blocks a new /movienight
-
-
-@dataclass(frozen=True)
-class GroupChat:
-    chat_id: int
-    title: str
-    bot_username: str  # for t.me deep links into the private chat
-
-
-@dataclass(frozen=True)
-class VoteRequest:
-    """Open the vote: an anonymous native poll, one option per film, with ``buttons`` under
-    it; then report the poll with :meth:`Group.vote_posted`."""
-
-    night_id: int
-    question: str
-    options: list[str]
-    buttons: list[list[Button]]
-
-
-@dataclass(frozen=True)
-class StopRequest:
-    """Stop the night's poll, then hand its final counts to :meth:`Group.vote_closed`."""
-
-    night_id: int
-    message_id: int
-
-
-@dataclass
-class GroupOutcome:
-    """What to do in one group chat, in this order: edit, send, post the night, open the vote,
-    stop the vote. ``notice`` answers a button press (as a pop-up if ``alert``)."""
-
-    chat_id: int
-    notice: str | None = None
-    alert: bool = False
-    edits: list[tuple[int, Reply]] = field(default_factory=list)  # (message id, new content)
-    send: list[Reply] = field(default_factory=list)
-    night_post: tuple[int, Reply] | None = None  # post, then report it with night_posted()
-    vote: VoteRequest | None = None
-    stop: StopRequest | None = None
-
-
-@dataclass(frozen=True)
-class _Scored:
-    suggestion: maths.GroupSuggestion
-    counted: list[tuple[int, str]]  # (user id, first name), rows of the predictions
-    left_out: list[str]
+_COMMANDS = by_name(GROUP)
+_PRIVATE_NAMES = frozenset(c.name for c in PRIVATE)
 
 
 class Group:
@@ -87,7 +41,7 @@ class Group:
 
     def __init__(self, service: MovieService, clock: Callable[[], float] = time.time) -> None:
         self.service = service
-        self.storage = service.storage
+        self.nights = NightService(service)
         self._clock = clock
         # (night, user) already told to rate films first. In memory: after a restart someone
         # may be told twice, which is harmless.
@@ -100,46 +54,46 @@ class Group:
     ) -> GroupOutcome:
         """A /command in the group; ``addressed``: it named this bot (/cmd@this_bot). Unknown
         bare commands may be another bot's, so they get no answer."""
+        found = _COMMANDS.get(name.lower())
+        if found is not None:
+            outcome: GroupOutcome = await found.handler(self, person, chat, args)
+            return outcome
         out = GroupOutcome(chat.chat_id)
-        name = name.lower()
-        if name == "movienight":
-            await self.service.register(person.user_id, person.first_name, person.language)
-            return await self._movie_night(person, chat, args.strip())
-        if name in ("help", "start"):
-            out.send.append(views.group_help(chat.bot_username))
-        elif addressed:
-            out.send.append(views.group_unknown(name, chat.bot_username))
+        if addressed:
+            out.send.append(views.group_unknown(name.lower(), chat.bot_username, _PRIVATE_NAMES))
         return out
 
-    async def _movie_night(self, person: Person, chat: GroupChat, args: str) -> GroupOutcome:
+    async def start_night(self, person: Person, chat: GroupChat, args: str) -> GroupOutcome:
+        """/movienight: a new night, unless one is running (a stale one gives way)."""
+        await self.service.register(person.user_id, person.first_name, person.language)
         out = GroupOutcome(chat.chat_id)
         try:
             chosen = parse_filter(args, self.service.genres)
         except FilterError as exc:
             out.send.append(Reply(escape(str(exc))))
             return out
-        await self.storage.upsert_group(chat.chat_id, chat.title)
-        current = await self.storage.current_night(chat.chat_id)
+        await self.nights.remember_group(chat.chat_id, chat.title)
+        current = await self.nights.current(chat.chat_id)
         if current is not None:
             # One night at a time: a second /movienight points at the running one rather than
             # wiping who joined. Only a night nobody finished in 12 hours, or a vote whose poll
             # never got out, gives way to a new one.
-            ballot = await self.storage.ballot(current.night_id)
+            ballot = await self.nights.ballot(current.night_id)
             lost_poll = current.status == "voting" and ballot is not None and not ballot.poll_id
             fresh = self._clock() - current.created_at < STALE_AFTER_S
             if fresh and not lost_poll:
                 out.send.append(views.night_running(current.status == "voting"))
                 return out
-            await self.storage.cancel_night(current.night_id)
+            await self.nights.cancel(current.night_id)
             if current.message_id is not None:
                 out.edits.append((current.message_id, views.night_expired()))
         key = chosen.key(self.service.genres) if (chosen.genre or chosen.years) else ""
-        night_id = await self.storage.create_night(chat.chat_id, person.user_id, key)
+        night_id = await self.nights.open_night(chat.chat_id, person.user_id, key)
         out.night_post = (night_id, views.night_open(night_id, [], chosen.describe()))
         return out
 
     async def night_posted(self, night_id: int, message_id: int) -> None:
-        await self.storage.set_night_message(night_id, message_id)
+        await self.nights.posted(night_id, message_id)
 
     # ------------------------------------------------------------------ buttons
 
@@ -152,7 +106,7 @@ class Group:
         action = cb.parse(data)
         if not isinstance(action, cb.NightJoin | cb.NightLeave | cb.NightSuggest):
             return expired
-        night = await self.storage.night(action.night_id)
+        night = await self.nights.night(action.night_id)
         if night is None or night.chat_id != chat.chat_id:
             return expired
         on_night_message = night.message_id in (None, message_id)
@@ -166,7 +120,7 @@ class Group:
                 case cb.NightSuggest():
                     return await self._suggest(person, chat, night, message_id)
         if night.status == "voting" and isinstance(action, cb.NightSuggest):
-            ballot = await self.storage.ballot(night.night_id)
+            ballot = await self.nights.ballot(night.night_id)
             if ballot is not None and ballot.poll_message_id == message_id:
                 return await self._close(person, chat, night, message_id)
             if on_night_message:
@@ -176,7 +130,7 @@ class Group:
     async def _join(
         self, person: Person, chat: GroupChat, night: MovieNight, message_id: int
     ) -> GroupOutcome:
-        added = await self.storage.join_night(night.night_id, person.user_id)
+        added = await self.nights.join(night.night_id, person.user_id)
         out = GroupOutcome(chat.chat_id, notice="You're in!" if added else "You're already in.")
         if added:
             out.edits.append((message_id, await self._night_view(night)))
@@ -192,14 +146,14 @@ class Group:
     async def _leave(
         self, person: Person, chat: GroupChat, night: MovieNight, message_id: int
     ) -> GroupOutcome:
-        left = await self.storage.leave_night(night.night_id, person.user_id)
+        left = await self.nights.leave(night.night_id, person.user_id)
         out = GroupOutcome(chat.chat_id, notice="You're out." if left else "You weren't in.")
         if left:
             out.edits.append((message_id, await self._night_view(night)))
         return out
 
     async def _night_view(self, night: MovieNight) -> Reply:
-        names = [name for _, name in await self.storage.night_people(night.night_id)]
+        names = [name for _, name in await self.nights.people(night.night_id)]
         return views.night_open(night.night_id, names, self._filter(night).describe())
 
     # ------------------------------------------------------------------ suggesting
@@ -208,22 +162,16 @@ class Group:
         self, person: Person, chat: GroupChat, night: MovieNight, message_id: int
     ) -> GroupOutcome:
         out = GroupOutcome(chat.chat_id)
-        people = await self.storage.night_people(night.night_id)
-        ids = [user_id for user_id, _ in people]
-        if person.user_id not in ids:
+        people = await self.nights.people(night.night_id)
+        if person.user_id not in [user_id for user_id, _ in people]:
             out.notice = "Tap “I'm in” first: only people who are in can ask for films."
             return out
-        ratings = await self.storage.ratings_of(ids)
-        dismissed = await self.storage.dismissed_by_any(ids)
-        if all(len(ratings[user_id]) < PERSONAL_AFTER for user_id in ids):
+        chosen = self._filter(night)
+        scored = await self.nights.score(people, chosen)
+        if scored is None:
             out.notice, out.alert = "Nobody who's in has rated enough films yet.", True
             out.send.append(views.nobody_rated(chat.bot_username))
             return out
-        chosen = self._filter(night)
-        # Fold-ins and predictions take milliseconds: off the event loop.
-        scored = await asyncio.to_thread(
-            self._score, self.service.model, chosen, people, ratings, dismissed
-        )
         picks = scored.suggestion.picks
         described = chosen.describe()
         if len(picks) < 2:  # a poll needs two options
@@ -231,7 +179,7 @@ class Group:
             out.notice, out.alert = f"I have too few films left to suggest{where}.", True
             return out
         films = [(p.item_id, p.score) for p in picks]
-        if not await self.storage.open_vote(night.night_id, films):
+        if not await self.nights.open_vote(night.night_id, films):
             out.notice = "The picks are out: vote in the poll!"
             return out
         shown = [
@@ -253,42 +201,6 @@ class Group:
         )
         return out
 
-    def _score(
-        self,
-        model: FactorModel,
-        chosen: Filter,
-        people: list[tuple[int, str]],
-        ratings: dict[int, list[Rating]],
-        dismissed: set[int],
-    ) -> _Scored:
-        """Fold in every member with enough ratings, predict every candidate film for each,
-        and aggregate; films anyone who joined rated or dismissed are out."""
-        counted = [(u, name) for u, name in people if len(ratings[u]) >= PERSONAL_AFTER]
-        left_out = [name for u, name in people if len(ratings[u]) < PERSONAL_AFTER]
-        vectors = [
-            model.fold_in(
-                np.fromiter((r.item_id for r in ratings[u]), np.int64, len(ratings[u])),
-                np.fromiter((r.stars for r in ratings[u]), np.float64, len(ratings[u])),
-            )
-            for u, _ in counted
-        ]
-        exclude = {r.item_id for rated in ratings.values() for r in rated} | dismissed
-        candidates = self._candidates(model, chosen)
-        predictions = maths.predict_members(model, vectors, candidates)
-        suggestion = maths.suggest(
-            predictions, candidates, np.fromiter(exclude, np.int64, len(exclude))
-        )
-        return _Scored(suggestion, counted, left_out)
-
-    def _candidates(self, model: FactorModel, chosen: Filter) -> np.ndarray:
-        """Films the model knows, in the catalogue, passing the night's filter."""
-        ids = model.item_ids
-        keep = np.isin(ids, self.service.catalog.item_ids)
-        allowed = chosen.candidates(self.service.catalog)
-        if allowed is not None:
-            keep &= np.isin(ids, allowed)
-        return ids[keep]
-
     def _filter(self, night: MovieNight) -> Filter:
         try:
             return parse_key(night.filter, self.service.genres)
@@ -298,12 +210,12 @@ class Group:
     # ------------------------------------------------------------------ voting
 
     async def vote_posted(self, night_id: int, poll_id: str, message_id: int) -> None:
-        await self.storage.set_night_poll(night_id, poll_id, message_id)
+        await self.nights.vote_posted(night_id, poll_id, message_id)
 
     async def _close(
         self, person: Person, chat: GroupChat, night: MovieNight, message_id: int
     ) -> GroupOutcome:
-        if person.user_id not in await self.storage.night_participants(night.night_id):
+        if person.user_id not in await self.nights.participants(night.night_id):
             return GroupOutcome(chat.chat_id, notice="Only people who are in can close the vote.")
         return GroupOutcome(
             chat.chat_id, notice="Counting the votes…", stop=StopRequest(night.night_id, message_id)
@@ -314,14 +226,14 @@ class Group:
     ) -> GroupOutcome | None:
         """A poll's new state: once everyone who is in has voted, stop it; a closed poll
         announces the pick. None when there is nothing to do."""
-        night = await self.storage.night_by_poll(poll_id)
+        night = await self.nights.by_poll(poll_id)
         if night is None or night.status != "voting":
             return None
         if closed:
             return await self.vote_closed(night.night_id, votes)
-        if voters < len(await self.storage.night_participants(night.night_id)):
+        if voters < len(await self.nights.participants(night.night_id)):
             return None
-        ballot = await self.storage.ballot(night.night_id)
+        ballot = await self.nights.ballot(night.night_id)
         if ballot is None or ballot.poll_message_id is None:
             return None
         return GroupOutcome(night.chat_id, stop=StopRequest(night.night_id, ballot.poll_message_id))
@@ -329,15 +241,15 @@ class Group:
     async def vote_closed(self, night_id: int, votes: list[int]) -> GroupOutcome | None:
         """The final counts, in poll order ([] if the poll is gone): the most votes win, ties
         go to the group's predicted stars. None if the night was closed already."""
-        night = await self.storage.night(night_id)
-        ballot = await self.storage.ballot(night_id)
+        night = await self.nights.night(night_id)
+        ballot = await self.nights.ballot(night_id)
         if night is None or ballot is None or night.status != "voting" or not ballot.films:
             return None
         scores = [score for _, score in ballot.films]
         counts = [int(v) for v in votes[: len(scores)]] + [0] * max(0, len(scores) - len(votes))
         best = maths.winner(counts, scores)
         item_id = ballot.films[best][0]
-        if not await self.storage.close_vote(night_id, item_id):
+        if not await self.nights.close_vote(night_id, item_id):
             return None
         self._told = {told for told in self._told if told[0] != night_id}
         film = self._film(item_id)
@@ -346,7 +258,7 @@ class Group:
             tie = counts.count(counts[best]) > 1 and counts[best] > 0
             out.send.append(views.night_pick(film, counts[best], sum(counts), tie))
         if night.message_id is not None:
-            names = [name for _, name in await self.storage.night_people(night_id)]
+            names = [name for _, name in await self.nights.people(night_id)]
             out.edits.append((night.message_id, views.night_closed(names, film)))
         return out
 

@@ -1,6 +1,7 @@
-"""What the bot does, with no Telegram types: rate, recommend, search, watchlist, forget.
+"""What the bot does for one person, with no Telegram types: rate, recommend, search,
+watchlist, forget.
 
-Every method takes plain ids and returns plain data (see the dataclasses below); the chat layer
+Every method takes plain ids and returns plain data (bot/service/types.py); the chat layer
 turns them into messages and buttons, for Telegram or the console alike. Every write is
 awaited (committed) before a method returns, so a reply never promises what a crash could lose.
 """
@@ -14,7 +15,6 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
@@ -22,11 +22,21 @@ import pandas as pd
 
 from bot.filters import Filter
 from bot.search import TitleIndex
-from bot.storage import Answer, DismissKind, Storage
+from bot.service.types import (
+    Card,
+    Film,
+    RatedFilm,
+    RatingsPage,
+    Recommendation,
+    RecommendationPage,
+    UnknownFilm,
+)
+from bot.storage import Answer, DismissKind, Rating, Storage
 from recsys import FactorModel, UserVector
 from recsys.data import Catalog
 from recsys.elicit import next_items
 from recsys.plots import build_user_map, png_bytes
+from recsys.serving import because, known_films, likely_liked_first, rating_arrays
 
 log = logging.getLogger(__name__)
 
@@ -34,65 +44,10 @@ PERSONAL_AFTER = 5  # ratings before /recommend stops showing the popular list
 SHARPEN_AFTER = 10  # ratings after which recommendations are good; said on every card
 PAGE_SIZE = 10
 MAX_PAGES = 10
-LIKED_STARS = 4.0
-LIKELY_STARS = 3.0  # predicted stars under which a film sinks in the list
 REGISTER_EVERY_S = 300.0  # how fresh users.last_seen_at and names are kept
 MAX_REGISTERED = 100_000  # users remembered as registered before the memory starts over
 
 NextItems = Callable[..., np.ndarray]
-
-
-@dataclass(frozen=True)
-class Film:
-    item_id: int
-    title: str
-    year: int | None
-    genres: tuple[str, ...]
-    imdb_id: int | None = None
-
-
-@dataclass(frozen=True)
-class Card:
-    """A film to rate, with the user's current answer and how many films they rated."""
-
-    film: Film
-    rated: int
-    current_stars: float | None = None
-
-
-@dataclass(frozen=True)
-class Recommendation:
-    film: Film
-    stars: float
-    because: tuple[str, ...]  # titles of the user's liked films closest to this one
-
-
-@dataclass(frozen=True)
-class RecommendationPage:
-    items: list[Recommendation]
-    page: int
-    has_more: bool
-    personal: bool  # False: the popular list shown to users with too few ratings
-    rated: int
-    filter: Filter
-
-
-@dataclass(frozen=True)
-class RatedFilm:
-    film: Film
-    stars: float
-
-
-@dataclass(frozen=True)
-class RatingsPage:
-    items: list[RatedFilm]
-    page: int
-    pages: int
-    total: int
-
-
-class UnknownFilm(LookupError):
-    """A film id that is not in the catalogue (a forged or stale button)."""
 
 
 class MovieService:
@@ -209,9 +164,8 @@ class MovieService:
         cached = self._catalogued_for
         if cached is not None and cached[0] is model:
             return cached[1]
-        ids = model.item_ids
-        inside = np.isin(ids, self.catalog.item_ids)
-        found = None if inside.all() else ids[inside]
+        inside = known_films(model, self.catalog)
+        found = None if len(inside) == model.n_items else inside
         self._catalogued_for = (model, found)
         return found
 
@@ -247,9 +201,7 @@ class MovieService:
     async def user_vector(self, user_id: int) -> tuple[UserVector, int]:
         """Fold the user in from their stored ratings, now: nothing is retrained."""
         ratings = await self.storage.ratings(user_id)
-        ids = np.array([r.item_id for r in ratings], np.int64)
-        stars = np.array([r.stars for r in ratings], np.float32)
-        return self.model.fold_in(ids, stars), len(ratings)
+        return self.model.fold_in(*_arrays(ratings)), len(ratings)
 
     async def recommend(
         self, user_id: int, filter: Filter | None = None, page: int = 0
@@ -259,8 +211,7 @@ class MovieService:
         model = self.model
         ratings = await self.storage.ratings(user_id)
         dismissed = await self.storage.dismissed(user_id)
-        rated_ids = np.array([r.item_id for r in ratings], np.int64)
-        rated_stars = np.array([r.stars for r in ratings], np.float32)
+        rated_ids, rated_stars = _arrays(ratings)
         # Films the user merely skipped may come back; rated or dismissed ones never do.
         exclude = np.concatenate(
             [rated_ids, [i for i, kind in dismissed.items() if kind != "skipped"]]
@@ -272,12 +223,12 @@ class MovieService:
             candidates = self._catalogued(model)
         want = (page + 1) * PAGE_SIZE + 1
         ids, _ = model.recommend(vector, n=want * 3, exclude=exclude, candidates=candidates)
-        ids = self._likely_liked_first(model, vector, ids)[:want]
+        ids = likely_liked_first(model, vector, ids)[:want]
         shown = ids[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
         stars = model.predict(vector, shown)
-        because = self._because(model, shown, rated_ids, rated_stars) if personal else {}
+        reasons = because(model, shown, rated_ids, rated_stars) if personal else {}
         items = [
-            Recommendation(self.film(int(i)), float(s), because.get(int(i), ()))
+            Recommendation(self.film(int(i)), float(s), self._titles(reasons.get(int(i), [])))
             for i, s in zip(shown, stars, strict=True)
         ]
         return RecommendationPage(
@@ -289,46 +240,9 @@ class MovieService:
             filter,
         )
 
-    @staticmethod
-    def _likely_liked_first(
-        model: FactorModel, vector: UserVector | None, ids: np.ndarray
-    ) -> np.ndarray:
-        """Keep the rank head's order, but move films the star head expects the user to
-        dislike (under 3 stars) behind the rest: "you will probably watch it" is not enough."""
-        if vector is None or len(ids) == 0:
-            return ids
-        liked = model.predict(vector, ids) >= LIKELY_STARS
-        return np.concatenate([ids[liked], ids[~liked]])
-
-    def _because(
-        self,
-        model: FactorModel,
-        shown: np.ndarray,
-        rated_ids: np.ndarray,
-        rated_stars: np.ndarray,
-    ) -> dict[int, tuple[str, ...]]:
-        """For each shown film, the two liked films most similar to it (rank-head cosine)."""
-        liked = rated_ids[rated_stars >= LIKED_STARS]
-        liked_rows = model.items.rows(liked)
-        liked = liked[liked_rows >= 0]
-        liked_rows = liked_rows[liked_rows >= 0]
-        if len(liked) == 0 or len(shown) == 0:
-            return {}
-        factors = model.rank_item_factors.numpy()
-        norms = np.linalg.norm(factors, axis=1) + 1e-9
-        a = factors[model.items.rows(shown)] / norms[model.items.rows(shown), None]
-        b = factors[liked_rows] / norms[liked_rows, None]
-        similarity = a @ b.T
-        out = {}
-        for row, item in enumerate(shown.tolist()):
-            best = np.argsort(-similarity[row])[:2]
-            titles = [
-                self.catalog.title(int(liked[j]))
-                for j in best
-                if similarity[row, j] > 0.2 and int(liked[j]) in self.catalog
-            ]
-            out[item] = tuple(titles)
-        return out
+    def _titles(self, item_ids: list[int]) -> tuple[str, ...]:
+        """The titles of the films that the catalogue has."""
+        return tuple(self.catalog.title(i) for i in item_ids if i in self.catalog)
 
     async def taste_map(self, user_id: int) -> bytes | None:
         """The film map with the user's ratings and top recommendations, as PNG bytes; None
@@ -407,3 +321,7 @@ class MovieService:
                 ]
             )
         return out.getvalue()
+
+
+def _arrays(ratings: list[Rating]) -> tuple[np.ndarray, np.ndarray]:
+    return rating_arrays([(r.item_id, r.stars) for r in ratings])

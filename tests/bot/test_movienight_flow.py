@@ -7,10 +7,9 @@ import numpy as np
 import pytest
 
 from bot import callbacks as cb
-from bot.chat import EXPIRED, Person
-from bot.group import STALE_AFTER_S, Group, GroupChat, GroupOutcome, StopRequest
+from bot.movienight.flow import STALE_AFTER_S, Group, GroupChat, GroupOutcome, StopRequest
+from bot.replies import EXPIRED, Person, Reply
 from bot.service import PERSONAL_AFTER, MovieService
-from bot.views import Reply
 
 CLUB = GroupChat(-100, "Film club", "moviebot_test_bot")
 OTHER = GroupChat(-200, "Other club", "moviebot_test_bot")
@@ -97,7 +96,7 @@ async def test_movienight_posts_one_message_and_a_second_one_says_so(group: Grou
     again = await group.command(BOB, CLUB, "movienight", "", addressed=True)
     assert again.night_post is None
     assert "already a movie night" in again.send[0].text
-    night = await group.storage.current_night(CLUB.chat_id)
+    night = await group.service.storage.current_night(CLUB.chat_id)
     assert night is not None and (night.night_id, night.message_id) == (night_id, NIGHT_MESSAGE)
 
 
@@ -112,7 +111,7 @@ async def test_a_stale_night_gives_way_to_a_new_one(service: MovieService) -> No
     clock = Clock()
     group = Group(service, clock=clock)
     old, _ = await start(group)
-    night = await group.storage.night(old)
+    night = await service.storage.night(old)
     assert night is not None
     clock.now = night.created_at + STALE_AFTER_S - 1
     assert (await group.command(ALICE, CLUB, "movienight", addressed=False)).night_post is None
@@ -120,7 +119,7 @@ async def test_a_stale_night_gives_way_to_a_new_one(service: MovieService) -> No
     out = await group.command(ALICE, CLUB, "movienight", addressed=False)
     assert out.night_post is not None and out.night_post[0] != old
     assert [(m, "ran out of time" in r.text) for m, r in out.edits] == [(NIGHT_MESSAGE, True)]
-    night = await group.storage.night(old)
+    night = await service.storage.night(old)
     assert night is not None and night.status == "cancelled"
 
 
@@ -212,7 +211,7 @@ async def test_too_few_films_for_a_poll_change_nothing(group: Group) -> None:
     await press(group, ALICE, cb.NightJoin(night_id))
     out = await press(group, ALICE, cb.NightSuggest(night_id))
     assert out.vote is None and out.alert and "too few films left" in (out.notice or "")
-    assert (await group.storage.night(night_id)).status == "open"  # type: ignore[union-attr]
+    assert (await group.service.storage.night(night_id)).status == "open"  # type: ignore[union-attr]
 
 
 async def test_only_people_who_are_in_suggest_and_someone_must_have_ratings(
@@ -313,7 +312,7 @@ async def test_foreign_forged_and_stale_buttons_expire(group: Group) -> None:
         assert (out.notice, out.edits, out.send) == (EXPIRED, [], [])
     old_message = await press(group, ALICE, cb.NightJoin(night_id), message_id=NIGHT_MESSAGE - 5)
     assert old_message.notice == EXPIRED
-    assert await group.storage.night_participants(night_id) == []
+    assert await group.service.storage.night_participants(night_id) == []
 
 
 async def test_group_commands(group: Group) -> None:

@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 import torch
 
-from bot.night import GroupPick, predict_members, suggest, winner
+from bot.movienight.maths import GroupPick, suggest, winner
 from recsys import FactorModel, UserVector
 from recsys.model import FoldInSettings
+from recsys.serving import predict_members
 from recsys.vocab import Vocabulary
 
 ITEMS = np.array([10, 20, 30, 40, 50, 60, 70])

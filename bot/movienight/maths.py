@@ -1,7 +1,7 @@
 """Group suggestions for a movie night: the maths only, no Telegram and no storage.
 
 Each counted member is a folded-in user vector; every candidate film gets one predicted-stars
-row per member (one vectorised ``predict`` per member), and the group score is the average
+row per member (``recsys.serving.predict_members``), and the group score is the average
 *without misery*: a film some member is predicted to rate under a threshold is dropped, and the
 threshold is lowered step by step when too few films survive it.
 """
@@ -12,8 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-
-from recsys import FactorModel, UserVector
 
 PICKS = 5  # films put to the vote (a poll's options)
 MISERY_STARS = 3.0  # no film that some member is predicted to rate under this
@@ -32,15 +30,6 @@ class GroupPick:
 class GroupSuggestion:
     picks: list[GroupPick]
     threshold: float | None  # the misery threshold that was used; None: it had to go
-
-
-def predict_members(
-    model: FactorModel, vectors: Sequence[UserVector], item_ids: np.ndarray
-) -> np.ndarray:
-    """(members × films) predicted stars: one vectorised predict per member over all films."""
-    if not vectors:
-        return np.empty((0, len(item_ids)), np.float32)
-    return np.vstack([model.predict(vector, item_ids) for vector in vectors])
 
 
 def suggest(

@@ -1,0 +1,1 @@
+"""Movie nights in group chats: the flow, the group maths, and their views."""

@@ -1,0 +1,157 @@
+"""How movie nights look in a group: the night's message, the picks, the poll, the pick."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from bot import callbacks as cb
+from bot.movienight.maths import MISERY_STARS
+from bot.replies import Button, Reply, deep_link, escape, film_html, film_label, stars_text
+from bot.service import Film
+
+POLL_QUESTION = "Which film tonight?"
+
+
+def _names(names: list[str]) -> str:
+    shown = [escape(name.strip()[:32]) or "someone" for name in names]
+    return ", ".join(shown)
+
+
+def _night_head(described: str) -> str:
+    return "<b>Movie night!</b>" + (f" — {escape(described)}" if described else "")
+
+
+def night_open(night_id: int, names: list[str], described: str = "") -> Reply:
+    """The night's one message while people join; edited on every join and leave."""
+    lines = [_night_head(described) + " Who's in?", ""]
+    if names:
+        lines.append(f"In so far ({len(names)}): {_names(names)}")
+        lines.append("When everyone's in, tap Suggest and I'll pick films for the whole group.")
+    else:
+        lines.append("Nobody yet — tap “I'm in”.")
+    buttons = [
+        [
+            Button("I'm in", cb.build(cb.NightJoin(night_id))),
+            Button("I'm out", cb.build(cb.NightLeave(night_id))),
+        ],
+        [Button("Suggest", cb.build(cb.NightSuggest(night_id)))],
+    ]
+    return Reply("\n".join(lines), buttons)
+
+
+def night_voting(names: list[str], described: str = "") -> Reply:
+    return Reply(
+        f"{_night_head(described)}\nIn: {_names(names)}\n\nMy picks are below — vote in the poll."
+    )
+
+
+def night_closed(names: list[str], film: Film | None) -> Reply:
+    picked = film_html(film) if film else "decided"
+    return Reply(f"<b>Movie night</b> — tonight: {picked}\nIn: {_names(names)}")
+
+
+def night_expired() -> Reply:
+    return Reply("<b>Movie night</b> — this one ran out of time. /movienight starts a new one.")
+
+
+def night_running(voting: bool) -> Reply:
+    if voting:
+        return Reply(
+            "There's a movie night vote going on — it's the poll above. "
+            "Anyone who's in can tap “Close vote” to pick the film."
+        )
+    return Reply(
+        "There's already a movie night here: tap “I'm in” on the message above, "
+        "then Suggest when everyone's in."
+    )
+
+
+def rate_first(first_name: str, bot_username: str) -> Reply:
+    """For a member who joined with too few ratings: told once per night, in the group."""
+    name = escape(first_name.strip()[:32]) or "You"
+    return Reply(
+        f"{name}, you're in! I don't know your taste yet, so the picks leave you out until you "
+        "rate a few films with me in a private chat — it takes a minute.",
+        [[Button("Rate films with me", url=deep_link(bot_username))]],
+    )
+
+
+def nobody_rated(bot_username: str) -> Reply:
+    return Reply(
+        "Nobody who's in has rated enough films with me yet, so I can't pick for the group. "
+        "Rate a few in a private chat, then tap Suggest again.",
+        [[Button("Rate films with me", url=deep_link(bot_username))]],
+    )
+
+
+def group_picks(
+    picks: list[tuple[Film, float, str]],
+    counted: list[str],
+    left_out: list[str],
+    described: str,
+    threshold: float | None,
+) -> Reply:
+    """The films put to the vote: (film, group's predicted stars, whom it suits best)."""
+    head = "<b>Picks for tonight</b>" + (f" — {escape(described)}" if described else "")
+    lines = [f"{head}\nFor {_names(counted)}", ""]
+    for n, (film, score, best_for) in enumerate(picks, start=1):
+        lines.append(f"{n}. {film_html(film)} — {stars_text(score)} for the group")
+        lines.append(f"    <i>suits {_names([best_for])} best</i>")
+    lines.append("")
+    if threshold is None:
+        lines.append("Your tastes differ a lot: some of these may not be for everyone.")
+    elif threshold < MISERY_STARS:
+        lines.append(
+            f"Your tastes differ: I had to allow films someone may rate about "
+            f"{stars_text(threshold)}."
+        )
+    if left_out:
+        lines.append(f"Not counted yet (too few ratings with me): {_names(left_out)}.")
+    lines.append("Vote in the poll below.")
+    return Reply("\n".join(lines))
+
+
+def poll_option(film: Film) -> str:
+    """A poll option: plain text, at most 100 characters."""
+    label = film_label(film)
+    return label if len(label) <= 100 else label[:99] + "…"
+
+
+def close_vote_buttons(night_id: int) -> list[list[Button]]:
+    # A "next step" of the night, from the poll's message: bot/movienight/flow.py says why it
+    # is the same action as Suggest.
+    return [[Button("Close vote", cb.build(cb.NightSuggest(night_id)))]]
+
+
+def night_pick(film: Film, votes: int, total: int, tie: bool) -> Reply:
+    if total == 0:
+        return Reply(f"Nobody voted, so I'm going with the group's top pick: {film_html(film)}.")
+    text = f"🎬 Tonight's film: {film_html(film)} — {votes} of {total} vote{'s' * (total != 1)}."
+    if tie:
+        text += "\nIt was a tie; the group's predicted stars broke it."
+    return Reply(text + "\nEnjoy the film!")
+
+
+def group_help(bot_username: str) -> Reply:
+    lines = [
+        "<b>Movie nights</b>",
+        "/movienight — start one; add a genre or years: /movienight comedy, /movienight 1990s",
+        "",
+        "Everyone who wants to watch taps “I'm in”; then Suggest picks five films for the "
+        "whole group (nothing anyone has already rated), and you vote in a poll.",
+        "",
+        "I learn your taste in a private chat with me: rate a few films there first.",
+    ]
+    return Reply("\n".join(lines), [[Button("Rate films with me", url=deep_link(bot_username))]])
+
+
+def group_unknown(name: str, bot_username: str, private: Collection[str]) -> Reply:
+    """An unknown /command addressed to the bot in a group (``private``: the names of the
+    private chat's commands)."""
+    short = escape(name[:32])
+    text = (
+        f"/{short} works in a private chat with me; in groups I know /movienight and /help."
+        if name.lower() in private
+        else f"I don't know /{short}. In groups I know /movienight and /help."
+    )
+    return Reply(text, [[Button("Open a private chat", url=deep_link(bot_username))]])

@@ -1,0 +1,1 @@
+"""The private chat with one person: its commands, button presses and views."""

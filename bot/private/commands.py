@@ -1,0 +1,164 @@
+"""The private chat's commands: each one a function of the service, the person and the text
+after the command, returning replies; and their table, in the order /help lists them."""
+
+from __future__ import annotations
+
+from bot.command import Command, menu
+from bot.filters import Filter, FilterError, parse_filter
+from bot.private import views
+from bot.replies import Person, Reply, escape, film_html, film_label
+from bot.service import PERSONAL_AFTER, MovieService
+
+MAX_TEXT = 200  # longer messages are not titles
+
+
+async def start(service: MovieService, person: Person, args: str) -> list[Reply]:
+    card = await card_reply(service, person.user_id)
+    if args == "rate":  # deep link t.me/<bot>?start=rate: straight to rating
+        return [card]
+    return [views.welcome(person.first_name), card]
+
+
+async def help(service: MovieService, person: Person, args: str) -> list[Reply]:
+    return [views.help_text(menu(PRIVATE))]
+
+
+async def rate(service: MovieService, person: Person, args: str) -> list[Reply]:
+    return [await card_reply(service, person.user_id)]
+
+
+async def recommend(service: MovieService, person: Person, args: str) -> list[Reply]:
+    try:
+        chosen = parse_filter(args, service.genres)
+    except FilterError as exc:
+        return [Reply(escape(str(exc)))]
+    return [await recommend_page(service, person.user_id, chosen, 0)]
+
+
+async def search(service: MovieService, person: Person, args: str) -> list[Reply]:
+    if not args:
+        return [Reply("Send a title after /search, like <code>/search heat 1995</code>.")]
+    if len(args) > MAX_TEXT:
+        return [Reply("That's too long to be a film title. Try a few words of it.")]
+    films = service.search(args)
+    return [
+        views.film_list(
+            "Is it one of these?",
+            films,
+            f"I found no film called “{short(args, 60)}”. Check the spelling?",
+        )
+    ]
+
+
+async def similar(service: MovieService, person: Person, args: str) -> list[Reply]:
+    if not args:
+        return [Reply("Name a film after /similar, like <code>/similar alien</code>.")]
+    if len(args) > MAX_TEXT:
+        return [Reply("That's too long to be a film title. Try a few words of it.")]
+    found = service.search(args, limit=1)
+    if not found:
+        return [Reply(escape(f"I found no film called “{short(args, 60)}”."))]
+    film = found[0]
+    alike = await service.similar(film.item_id)
+    return [
+        views.film_list(
+            f"Films like {film_label(film)}",
+            alike,
+            f"I know too little about {film_label(film)} to compare it.",
+        )
+    ]
+
+
+async def watchlist(service: MovieService, person: Person, args: str) -> list[Reply]:
+    return [views.watchlist(await service.watchlist(person.user_id))]
+
+
+async def my_ratings(service: MovieService, person: Person, args: str) -> list[Reply]:
+    return [views.my_ratings(await service.my_ratings(person.user_id))]
+
+
+async def taste_map(service: MovieService, person: Person, args: str) -> list[Reply]:
+    png = await service.taste_map(person.user_id)
+    if png is None:
+        return [
+            Reply(
+                f"Rate at least {PERSONAL_AFTER} films (/rate) and I will draw your map of films."
+            )
+        ]
+    caption = (
+        "Films that the same people watch sit together. Yours are coloured by your stars; "
+        "the blue stars are what I suggest next."
+    )
+    return [Reply(caption, photo=png)]
+
+
+async def undo(service: MovieService, person: Person, args: str) -> list[Reply]:
+    return [Reply(await undo_text(service, person.user_id))]
+
+
+async def forget(service: MovieService, person: Person, args: str) -> list[Reply]:
+    return [views.forget_prompt()]
+
+
+async def export(service: MovieService, person: Person, args: str) -> list[Reply]:
+    count = await service.rating_count(person.user_id)
+    if count == 0:
+        return [Reply("You have no ratings to export yet. /rate to start.")]
+    content = (await service.export_csv(person.user_id)).encode()
+    return [Reply(f"Your {count} ratings.", document=("my-ratings.csv", content))]
+
+
+# ---------------------------------------------------------------------- shared with buttons
+
+
+async def card_reply(service: MovieService, user_id: int) -> Reply:
+    """The next film to rate, or word that there is none left."""
+    card = await service.next_card(user_id)
+    if card is None:
+        return views.no_more_cards(await service.rating_count(user_id))
+    return views.card(card)
+
+
+async def recommend_page(service: MovieService, user_id: int, chosen: Filter, page: int) -> Reply:
+    result = await service.recommend(user_id, chosen, page)
+    key = chosen.key(service.genres) if (chosen.genre or chosen.years) else None
+    return views.recommendations(result, key)
+
+
+async def undo_text(service: MovieService, user_id: int) -> str:
+    undone = await service.undo(user_id)
+    if undone is None:
+        return "Nothing to undo."
+    answer, film = undone
+    name = film_html(film) if film else "that film"
+    what = {
+        "rated": "your rating of",
+        "unseen": "“haven't seen” for",
+        "not_interested": "“not interested” for",
+        "skipped": "the skip of",
+    }[answer.kind]
+    return f"Took back {what} {name}."
+
+
+def short(text: str, limit: int = 32) -> str:
+    """Plain text on one line, cut to ``limit`` characters; escape it where it goes into HTML."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+PRIVATE: tuple[Command, ...] = (
+    Command("start", "", "private", start),
+    Command("rate", "rate films with buttons", "private", rate),
+    Command(
+        "recommend", "films for you: /recommend comedy, /recommend 1990s", "private", recommend
+    ),
+    Command("search", "find a film: /search heat 1995", "private", search),
+    Command("similar", "films like one you name: /similar alien", "private", similar),
+    Command("watchlist", "films you saved for later", "private", watchlist),
+    Command("myratings", "your ratings: change or delete them", "private", my_ratings),
+    Command("map", "a map of the films you rated and the ones I suggest", "private", taste_map),
+    Command("undo", "take back your last answer", "private", undo),
+    Command("export", "your ratings as a CSV file", "private", export),
+    Command("forget", "delete everything I know about you", "private", forget),
+    Command("help", "what I can do", "private", help),
+)

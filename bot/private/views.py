@@ -1,0 +1,203 @@
+"""How the private chat's answers look: HTML text and button rows, for Telegram and the
+console alike (the pieces they share with movie nights are in bot/replies.py)."""
+
+from __future__ import annotations
+
+import functools
+import html
+from collections.abc import Callable
+from urllib.parse import quote_plus
+
+from bot import callbacks as cb
+from bot.replies import Button, Reply, escape, film_html, film_label, stars_text
+from bot.service import (
+    PAGE_SIZE,
+    PERSONAL_AFTER,
+    SHARPEN_AFTER,
+    Card,
+    Film,
+    RatingsPage,
+    RecommendationPage,
+)
+
+
+def lookup_url(film: Film) -> str:
+    if film.imdb_id:
+        return f"https://www.imdb.com/title/tt{film.imdb_id:07d}/"
+    return "https://www.imdb.com/find/?q=" + quote_plus(film_label(film))
+
+
+def progress(rated: int) -> str:
+    if rated == 0:
+        return "Rate a few films you have seen and I will learn your taste."
+    if rated < SHARPEN_AFTER:
+        return f"{rated} rated — recommendations sharpen after {SHARPEN_AFTER}."
+    return f"{rated} rated — /recommend whenever you like."
+
+
+def welcome(first_name: str) -> Reply:
+    name = escape(first_name.strip()[:64]) or "there"
+    return Reply(
+        f"Hi {name}! I recommend films you will enjoy.\n\n"
+        "Rate a few films you have seen with the buttons below — one tap each — and I will "
+        "learn your taste. Then /recommend gives you films picked for you.\n"
+        "/help lists everything I can do."
+    )
+
+
+def help_text(commands: list[tuple[str, str]]) -> Reply:
+    """/help: each listed command (name, what it does) on a line."""
+    lines = ["<b>What I can do</b>"]
+    lines += [f"/{name} — {escape(text)}" for name, text in commands]
+    lines.append("\nOr just send me a film title to look it up.")
+    return Reply("\n".join(lines))
+
+
+def card(c: Card) -> Reply:
+    film = c.film
+    lines = [film_html(film)]
+    if film.genres:
+        lines.append(escape(" · ".join(film.genres)))
+    lines.append(f'<a href="{html.escape(lookup_url(film))}">Look it up</a>')
+    if c.current_stars is not None:
+        lines.append(f"You rated it {stars_text(c.current_stars)}")
+    lines.append("")
+    lines.append(escape(progress(c.rated)))
+    return Reply("\n".join(lines), [list(row) for row in _card_buttons(film.item_id)])
+
+
+@functools.lru_cache(maxsize=4096)
+def _card_buttons(item_id: int) -> tuple[tuple[Button, ...], ...]:
+    """A film's rating buttons: the same for everyone, and built on every tap otherwise."""
+    i = item_id
+    whole = tuple(Button(f"★{s}", cb.build(cb.Rate(i, float(s)))) for s in range(1, 6))
+    halves = tuple(Button(f"{s}½", cb.build(cb.Rate(i, s + 0.5))) for s in range(1, 5))
+    others = (
+        Button("Haven't seen", cb.build(cb.Dismiss(i, "unseen"))),
+        Button("Skip", cb.build(cb.Dismiss(i, "skipped"))),
+        Button("Done", cb.build(cb.Done())),
+    )
+    return whole, halves, others
+
+
+def no_more_cards(rated: int) -> Reply:
+    return Reply(f"That's every film I know! {escape(progress(rated))}")
+
+
+def done(rated: int) -> Reply:
+    text = f"Thanks! {escape(progress(rated))}"
+    return Reply(text, [[Button("Recommend now", cb.build(cb.RecMore(0)))]])
+
+
+def recommendations(page: RecommendationPage, filter_key: str | None) -> Reply:
+    described = page.filter.describe()
+    if not page.items:
+        if described:
+            return Reply(
+                f"I have nothing left to suggest in {escape(described)}. Try another filter."
+            )
+        return Reply("I have nothing left to suggest — you have seen it all! /rate some more.")
+    if page.personal:
+        title = "Films for you" + (f" — {escape(described)}" if described else "")
+    else:
+        title = "Popular, well-liked films" + (f" — {escape(described)}" if described else "")
+    lines = [f"<b>{title}</b>" + (f" (page {page.page + 1})" if page.page else ""), ""]
+    buttons = []
+    start = page.page * PAGE_SIZE
+    for n, rec in enumerate(page.items, start=start + 1):
+        line = f"{n}. {film_html(rec.film)} — {stars_text(rec.stars)}"
+        if rec.because:
+            line += "\n    <i>because you liked " + escape(" and ".join(rec.because)) + "</i>"
+        lines.append(line)
+        i = rec.film.item_id
+        buttons.append(
+            [
+                Button(f"{n}. Rate", cb.build(cb.OpenFilm(i))),
+                Button("Watch later", cb.build(cb.WatchLater(i))),
+                Button("Not interested", cb.build(cb.NotInterested(i))),
+            ]
+        )
+    if not page.personal:
+        lines += [
+            "",
+            escape(f"Rate at least {PERSONAL_AFTER} films (/rate) and these become yours alone."),
+        ]
+    if page.has_more:
+        buttons.append([Button("More", cb.build(cb.RecMore(page.page + 1, filter_key)))])
+    return Reply("\n".join(lines), buttons)
+
+
+def film_list(title: str, films: list[Film], empty: str) -> Reply:
+    if not films:
+        return Reply(escape(empty))
+    buttons = [[Button(film_label(f)[:60], cb.build(cb.OpenFilm(f.item_id)))] for f in films]
+    return Reply(f"<b>{escape(title)}</b>", buttons)
+
+
+WATCHLIST_PER_PAGE = 10  # a page stays far below Telegram's 4096 characters
+
+
+def watchlist(films: list[Film], page: int = 0) -> Reply:
+    """One page of the watchlist (clamped to the last one), newest first."""
+    if not films:
+        return Reply(
+            "Your watchlist is empty. Tap “Watch later” under a recommendation to save one."
+        )
+    pages = -(-len(films) // WATCHLIST_PER_PAGE)
+    page = max(0, min(page, pages - 1))
+    title = "<b>Your watchlist</b>"
+    if pages > 1:
+        title += f" ({len(films)}, page {page + 1} of {pages})"
+    lines = [title, ""]
+    buttons = []
+    start = page * WATCHLIST_PER_PAGE
+    for n, film in enumerate(films[start : start + WATCHLIST_PER_PAGE], start=start + 1):
+        lines.append(f"{n}. {film_html(film)}")
+        buttons.append(
+            [
+                Button(f"{n}. Watched it — rate", cb.build(cb.OpenFilm(film.item_id))),
+                Button("Remove", cb.build(cb.WatchRemove(film.item_id, page))),
+            ]
+        )
+    return Reply("\n".join(lines), buttons + _pager(page, pages, cb.MyWatchlist))
+
+
+def my_ratings(page: RatingsPage) -> Reply:
+    if page.total == 0:
+        return Reply("You have not rated anything yet. /rate to start.")
+    lines = [f"<b>Your ratings</b> ({page.total}, page {page.page + 1} of {page.pages})", ""]
+    buttons = []
+    for rated in page.items:
+        lines.append(f"{stars_text(rated.stars)} {film_html(rated.film)}")
+        buttons.append(
+            [
+                Button(
+                    f"✎ {film_label(rated.film)[:40]}", cb.build(cb.OpenFilm(rated.film.item_id))
+                ),
+                Button("Delete", cb.build(cb.DeleteRating(rated.film.item_id))),
+            ]
+        )
+    return Reply("\n".join(lines), buttons + _pager(page.page, page.pages, cb.MyRatings))
+
+
+def _pager(page: int, pages: int, to: Callable[[int], cb.Action]) -> list[list[Button]]:
+    """The Previous / Next row of a paged list (no row when there is one page)."""
+    nav = []
+    if page > 0:
+        nav.append(Button("‹ Previous", cb.build(to(page - 1))))
+    if page + 1 < pages:
+        nav.append(Button("Next ›", cb.build(to(page + 1))))
+    return [nav] if nav else []
+
+
+def forget_prompt() -> Reply:
+    return Reply(
+        "This deletes <b>everything</b> I know about you: ratings, watchlist, answers. "
+        "It cannot be undone. Sure?",
+        [
+            [
+                Button("Yes, forget me", cb.build(cb.ForgetConfirm())),
+                Button("Cancel", cb.build(cb.ForgetCancel())),
+            ]
+        ],
+    )

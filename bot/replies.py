@@ -1,0 +1,69 @@
+"""What every conversation answers with: a :class:`Reply` of HTML text and :class:`Button`
+rows, for a :class:`Person`; and the small pieces of HTML that both the private chat's and the
+movie night's views are made of.
+
+No Telegram types: bot/telegram_io.py sends replies through PTB, bot/console.py prints them.
+Every piece of text that comes from data (titles, queries, names) goes through ``escape``:
+replies use Telegram's HTML parse mode.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+from bot.service.types import Film
+
+EXPIRED = "This button has expired."
+MAX_NOTICE = 200  # characters in the answer to a button press (Telegram's limit)
+
+
+@dataclass(frozen=True)
+class Person:
+    user_id: int
+    first_name: str = ""
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: str | None = None  # callback data, built by bot.callbacks
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str  # HTML
+    buttons: list[list[Button]] = field(default_factory=list)
+    document: tuple[str, bytes] | None = None  # (file name, content)
+    photo: bytes | None = None  # a PNG; ``text`` becomes its caption
+
+
+def escape(text: str) -> str:
+    """Text for HTML parse mode: only &, < and > are special outside attributes."""
+    return html.escape(text, quote=False)
+
+
+def notice(text: str | None) -> str | None:
+    """A button press's answer, cut to Telegram's limit: one with a long title can pass it."""
+    if text is None or len(text) <= MAX_NOTICE:
+        return text
+    return text[: MAX_NOTICE - 1] + "…"
+
+
+def film_label(film: Film) -> str:
+    return f"{film.title} ({film.year})" if film.year else film.title
+
+
+def film_html(film: Film) -> str:
+    return f"<b>{escape(film.title)}</b>" + (f" ({film.year})" if film.year else "")
+
+
+def stars_text(stars: float) -> str:
+    return f"{stars:.1f}".rstrip("0").rstrip(".") + "★"
+
+
+def deep_link(bot_username: str) -> str:
+    """Opens the private chat with the bot straight on a rating card (/start rate)."""
+    return f"https://t.me/{bot_username}?start=rate"
