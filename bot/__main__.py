@@ -49,10 +49,11 @@ def main(argv: list[str] | None = None) -> int:
 def run_telegram(settings: Settings) -> None:
     from bot.app import build_application
 
-    # aiosqlite runs statements on its own thread, which then waits for the GIL while the
-    # event loop computes; with Python's default 5 ms switch interval a rating tap's trips to
-    # that thread waited longer than they ran (bench/load.py: 190 -> 237 updates/s; with
-    # one-trip transactions, 1 ms still measured 2.61 ms of CPU an update against 2.33).
+    # SQLite runs statements on threads of their own (bot/storage/thread.py), which then wait
+    # for the GIL while the event loop computes; with Python's default 5 ms switch interval a
+    # rating tap's trips to that thread waited longer than they ran (bench/load.py: 190 -> 237
+    # updates/s; with one-trip transactions, 1 ms still measured 2.61 ms of CPU an update
+    # against 2.33).
     sys.setswitchinterval(GIL_SWITCH_S)
     application = build_application(settings)
     if settings.webhook_url:

@@ -30,7 +30,8 @@ import orjson
 from telegram import Bot, Update
 from telegram.ext import SimpleUpdateProcessor
 
-from bot.storage import HANDLING, Handling, Storage
+from bot.inbox_store import HANDLING, Handling
+from bot.storage import Storage
 
 log = logging.getLogger(__name__)
 KEEP_HANDLED_S = 24 * 3600  # Telegram keeps unconfirmed updates for 24 hours
@@ -55,14 +56,14 @@ class Inbox:
         """Start writing through to ``storage``; queue what a crash left unhandled. Returns
         how many updates were replayed. Call before polling starts."""
         self.storage = storage
-        pending = await storage.inbox_pending()
+        pending = await storage.inbox.pending()
         for update_id, payload in pending:
             update = Update.de_json(json.loads(payload), bot)
             if update is None:
-                await storage.inbox_done(update_id)
+                await storage.inbox.done(update_id)
                 continue
             await asyncio.Queue.put(self.queue, update)
-        await storage.inbox_prune(int(time.time()) - KEEP_HANDLED_S)
+        await storage.inbox.prune(int(time.time()) - KEEP_HANDLED_S)
         return len(pending)
 
     def remember_raw(self, answer: dict[str, Any]) -> None:
@@ -100,7 +101,7 @@ class Inbox:
         batch = self._raw if update_id in self._raw else {update_id: update.to_json()}
         self._raw = {}
         try:
-            new = await self.storage.inbox_put_many(batch)
+            new = await self.storage.inbox.put_many(batch)
         except sqlite3.Error as error:
             log.error("the inbox cannot store updates (%s); handling them without it", error)
             self._resting_until = time.monotonic() + REST_S
@@ -118,9 +119,9 @@ class Inbox:
         self._handled += 1
         try:
             if not handling.done:
-                await self.storage.inbox_done(handling.update_id)
+                await self.storage.inbox.done(handling.update_id)
             if self._handled % PRUNE_EVERY == 0:
-                await self.storage.inbox_prune(int(time.time()) - KEEP_HANDLED_S)
+                await self.storage.inbox.prune(int(time.time()) - KEEP_HANDLED_S)
         except sqlite3.Error as error:  # replayed after a restart: at worst answered twice
             log.warning("could not mark update %d handled: %s", handling.update_id, error)
         handling.done = True

@@ -6,7 +6,7 @@ ever appended: a released one is never edited, because files in the wild already
 
 from __future__ import annotations
 
-import aiosqlite
+import sqlite3
 
 # Each migration is a tuple of single statements (not a script): the sqlite3 module's
 # executescript() commits on its own, and a migration must commit together with its version.
@@ -193,10 +193,10 @@ class SchemaTooNewError(SchemaError):
     """The database was written by a newer moviebot than this one."""
 
 
-async def migrate(conn: aiosqlite.Connection, *, path: str = "database") -> int:
+def migrate(conn: sqlite3.Connection, *, path: str = "database") -> int:
     """Bring ``conn`` (in autocommit mode) up to ``SCHEMA_VERSION``, one transaction per
     migration, and return the version found before. Refuses a database from the future."""
-    found = await user_version(conn)
+    found = user_version(conn)
     if found > SCHEMA_VERSION:
         raise SchemaTooNewError(
             f"{path} has schema version {found}, but this moviebot only knows versions up to "
@@ -205,21 +205,20 @@ async def migrate(conn: aiosqlite.Connection, *, path: str = "database") -> int:
     for version in range(found, SCHEMA_VERSION):
         # IMMEDIATE takes the write lock first, so two processes starting together cannot both
         # apply the same migration; re-read the version once we hold it.
-        await conn.execute("BEGIN IMMEDIATE")
+        conn.execute("BEGIN IMMEDIATE")
         try:
-            if await user_version(conn) == version:
+            if user_version(conn) == version:
                 for statement in MIGRATIONS[version]:
-                    await conn.execute(statement)
+                    conn.execute(statement)
                 # PRAGMA does not take parameters; the value is our own integer.
-                await conn.execute(f"PRAGMA user_version = {version + 1}")
+                conn.execute(f"PRAGMA user_version = {version + 1}")
         except BaseException:
-            await conn.rollback()
+            conn.rollback()
             raise
-        await conn.commit()
+        conn.commit()
     return found
 
 
-async def user_version(conn: aiosqlite.Connection) -> int:
+def user_version(conn: sqlite3.Connection) -> int:
     """The schema version stored in the database file (0 for a new file)."""
-    rows = list(await conn.execute_fetchall("PRAGMA user_version"))
-    return int(rows[0][0])
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])

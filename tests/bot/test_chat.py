@@ -70,7 +70,7 @@ async def test_forged_and_stale_buttons_change_nothing(chat: Chat) -> None:
         outcome = await chat.button(ADA, data)
         assert outcome.notice == EXPIRED and outcome.edit is None and not outcome.send
     assert await chat.service.rating_count(ADA.user_id) == 0
-    assert await chat.service.storage.answered_item_ids(ADA.user_id) == set()
+    assert await chat.service.storage.rated_and_dismissed(ADA.user_id) == ({}, set())
 
 
 async def test_a_second_tap_on_an_old_card_does_not_skip_a_film(chat: Chat) -> None:

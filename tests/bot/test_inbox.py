@@ -13,7 +13,8 @@ import pytest
 from telegram import Bot, Update
 
 from bot.inbox import Inbox
-from bot.storage import HANDLING, Handling, Storage, UnknownIdError
+from bot.inbox_store import HANDLING, Handling
+from bot.storage import Storage, UnknownIdError
 
 ALICE = 1001
 TOKEN = "123456789:AAFakeTokenForTestsOnly_abcdefghijk"
@@ -30,6 +31,11 @@ def update(update_id: int, text: str = "/help") -> Update:
     parsed = Update.de_json({"update_id": update_id, "message": message}, Bot(TOKEN))
     assert parsed is not None
     return parsed
+
+
+async def put(storage: Storage, update_id: int, payload: str) -> bool:
+    """Keep one update; False when it was seen before (a redelivery)."""
+    return update_id in await storage.inbox.put_many({update_id: payload})
 
 
 async def handle(
@@ -49,31 +55,31 @@ async def handle(
 async def test_an_update_is_kept_until_done_and_refused_when_it_comes_again(
     storage: Storage,
 ) -> None:
-    assert await storage.inbox_put(1, '{"update_id": 1, "text": "first \\"quoted\\" é"}')
-    assert await storage.inbox_put(2, '{"update_id": 2}')
-    assert not await storage.inbox_put(1, '{"update_id": 1, "text": "again"}')
-    pending = await storage.inbox_pending()
+    assert await put(storage, 1, '{"update_id": 1, "text": "first \\"quoted\\" é"}')
+    assert await put(storage, 2, '{"update_id": 2}')
+    assert not await put(storage, 1, '{"update_id": 1, "text": "again"}')
+    pending = await storage.inbox.pending()
     assert [(u, json.loads(payload)) for u, payload in pending] == [
         (1, {"update_id": 1, "text": 'first "quoted" é'}),
         (2, {"update_id": 2}),
     ]
-    await storage.inbox_done(1)
-    assert [u for u, _ in await storage.inbox_pending()] == [2]
-    assert not await storage.inbox_put(1, '{"update_id": 1, "text": "redelivered"}')
-    assert await storage.inbox_prune(older_than=2**40) == 1
-    assert await storage.inbox_put(1, '{"update_id": 1, "text": "a day later, forgotten"}')
+    await storage.inbox.done(1)
+    assert [u for u, _ in await storage.inbox.pending()] == [2]
+    assert not await put(storage, 1, '{"update_id": 1, "text": "redelivered"}')
+    assert await storage.inbox.prune(older_than=2**40) == 1
+    assert await put(storage, 1, '{"update_id": 1, "text": "a day later, forgotten"}')
 
 
 async def test_the_first_update_of_a_batch_stores_the_whole_batch(storage: Storage) -> None:
     inbox = Inbox(max_concurrent_updates=1)
     await inbox.attach(storage, Bot(TOKEN))
-    assert await storage.inbox_put(21, "{}")
-    await storage.inbox_done(21)  # handled before a crash, then fetched again
+    assert await put(storage, 21, "{}")
+    await storage.inbox.done(21)  # handled before a crash, then fetched again
     batch = [update(n) for n in (21, 22, 23)]
     inbox.remember_raw({"ok": True, "result": [u.to_dict() for u in batch]})
 
     await inbox.queue.put(batch[0])  # a redelivery: dropped, but the batch is stored
-    assert [u for u, _ in await storage.inbox_pending()] == [22, 23]
+    assert [u for u, _ in await storage.inbox.pending()] == [22, 23]
     for item in batch[1:]:
         await inbox.queue.put(item)
     assert [inbox.queue.get_nowait().update_id for _ in range(2)] == [22, 23]
@@ -84,31 +90,31 @@ async def test_the_first_update_of_a_batch_stores_the_whole_batch(storage: Stora
 
 async def test_pruning_forgets_old_handled_updates_only(storage: Storage) -> None:
     for update_id in (1, 2, 3):
-        assert await storage.inbox_put(update_id, "{}")
-    await storage.inbox_done(1)
-    await storage.inbox_done(2)
+        assert await put(storage, update_id, "{}")
+    await storage.inbox.done(1)
+    await storage.inbox.done(2)
     now = int(time.time())
-    assert await storage.inbox_prune(older_than=now - 3600) == 0  # received just now
-    assert await storage.inbox_prune(older_than=now + 3600) == 2
-    assert [u for u, _ in await storage.inbox_pending()] == [3]  # kept for the replay
-    assert await storage.inbox_put(1, "{}")  # forgotten, so taken as new
+    assert await storage.inbox.prune(older_than=now - 3600) == 0  # received just now
+    assert await storage.inbox.prune(older_than=now + 3600) == 2
+    assert [u for u, _ in await storage.inbox.pending()] == [3]  # kept for the replay
+    assert await put(storage, 1, "{}")  # forgotten, so taken as new
 
 
 async def test_a_write_marks_its_update_done_in_the_same_commit(storage: Storage) -> None:
-    await storage.inbox_put(7, "{}")
-    await storage.inbox_put(8, "{}")
+    await put(storage, 7, "{}")
+    await put(storage, 8, "{}")
     handling = await handle(storage, 7, lambda: storage.ensure_user(ALICE, "Alice", "en"))
     assert not handling.done, "registering a user is bookkeeping, not the update's effect"
     handling = await handle(storage, 7, lambda: storage.rate(ALICE, 50, 4.0))
     assert handling.done
-    assert [u for u, _ in await storage.inbox_pending()] == [8]
+    assert [u for u, _ in await storage.inbox.pending()] == [8]
 
     async def failing() -> None:
         await storage.rate(ALICE + 1, 50, 4.0)  # no such user: rolled back
 
     with pytest.raises(UnknownIdError):
         await handle(storage, 8, failing)
-    assert [u for u, _ in await storage.inbox_pending()] == [8], "a rolled-back write marks nothing"
+    assert [u for u, _ in await storage.inbox.pending()] == [8], "a rolled-back write marks nothing"
 
 
 async def test_attach_replays_what_a_crash_left_and_the_queue_stores_first(
@@ -116,9 +122,9 @@ async def test_attach_replays_what_a_crash_left_and_the_queue_stores_first(
 ) -> None:
     storage = await Storage.open(tmp_path / "bot.sqlite3")
     try:
-        await storage.inbox_put(3, update(3, "/rate").to_json())
-        await storage.inbox_put(4, update(4).to_json())
-        await storage.inbox_done(4)
+        await put(storage, 3, update(3, "/rate").to_json())
+        await put(storage, 4, update(4).to_json())
+        await storage.inbox.done(4)
         inbox = Inbox(max_concurrent_updates=1)
         assert await inbox.attach(storage, Bot(TOKEN)) == 1
         replayed = inbox.queue.get_nowait()
@@ -129,13 +135,13 @@ async def test_attach_replays_what_a_crash_left_and_the_queue_stores_first(
         await inbox.queue.put(update(5))  # already waiting: dropped
         assert [u.update_id for u in [inbox.queue.get_nowait()]] == [5]
         assert inbox.queue.empty()
-        assert [u for u, _ in await storage.inbox_pending()] == [3, 5]
+        assert [u for u, _ in await storage.inbox.pending()] == [3, 5]
 
         async def handlers() -> None:
             pass  # a /help writes nothing: the processor marks it done afterwards
 
         await inbox.processor.do_process_update(update(5), handlers())
-        assert [u for u, _ in await storage.inbox_pending()] == [3]
+        assert [u for u, _ in await storage.inbox.pending()] == [3]
     finally:
         await storage.close()
 
@@ -149,6 +155,6 @@ async def test_updates_are_stored_as_telegram_wrote_them(storage: Storage) -> No
     inbox.remember_raw({"ok": True, "result": {"message_id": 3}})  # not an update list
     await inbox.queue.put(update(9))
     await inbox.queue.put(update(10))  # no raw copy: PTB's own JSON
-    (nine, stored), (ten, fallback) = await storage.inbox_pending()
+    (nine, stored), (ten, fallback) = await storage.inbox.pending()
     assert (nine, json.loads(stored)) == (9, raw)
     assert (ten, json.loads(fallback)["message"]["text"]) == (10, "/help")

@@ -46,7 +46,7 @@ async def test_the_inbox_keeps_the_keyboard_ptb_is_spared(storage: Storage) -> N
     assert typed.message.reply_markup is not None  # only pressed keyboards go
 
     await inbox.queue.put(pressed)  # stores its whole batch
-    stored = dict(await storage.inbox_pending())
+    stored = dict(await storage.inbox.pending())
     assert sorted(stored) == [11, 12]
     assert json.loads(stored[11])["callback_query"]["message"]["reply_markup"] == KEYBOARD
 

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from bot import migrations
+from bot.inbox_store import HANDLING, Handling
 from bot.migrations import MIGRATIONS, SCHEMA_VERSION, SchemaError, SchemaTooNewError
-from bot.storage import HANDLING, Answer, Handling, Rating, Stats, Storage, UnknownIdError
+from bot.storage import Answer, Rating, Stats, Storage, UnknownIdError
 
 ALICE, BOB = 1001, 1002
 
@@ -56,6 +57,25 @@ def raw(db_path: Path, storage: Storage) -> Iterator[sqlite3.Connection]:
     conn.close()
 
 
+async def answered(storage: Storage, user_id: int) -> set[int]:
+    """Films the user rated or dismissed."""
+    stars, dismissed = await storage.rated_and_dismissed(user_id)
+    return stars.keys() | dismissed
+
+
+async def members(storage: Storage, chat_id: int) -> list[int]:
+    rows = await storage.read(
+        "SELECT user_id FROM group_members WHERE chat_id = ? ORDER BY joined_at, user_id",
+        (chat_id,),
+    )
+    return [user_id for (user_id,) in rows]
+
+
+async def in_transaction(storage: Storage) -> bool:
+    """Whether the writing connection was left inside a transaction."""
+    return await storage.on_writer(lambda db: db.in_transaction)
+
+
 def rows(conn: sqlite3.Connection, sql: str, *params: Any) -> list[tuple[Any, ...]]:
     return conn.execute(sql, params).fetchall()
 
@@ -69,10 +89,10 @@ async def test_open_creates_folders_sets_pragmas_and_migrates(
     assert db_path.parent.is_dir()  # the folders were created
     assert rows(raw, "PRAGMA journal_mode") == [("wal",)]
     assert rows(raw, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
-    conn = storage._conn
-    assert list(await conn.execute_fetchall("PRAGMA foreign_keys")) == [(1,)]
-    assert list(await conn.execute_fetchall("PRAGMA synchronous")) == [(1,)]  # NORMAL
-    assert list(await conn.execute_fetchall("PRAGMA busy_timeout")) == [(5000,)]
+    for pragma, value in [("foreign_keys", 1), ("synchronous", 1), ("busy_timeout", 5000)]:
+        # synchronous 1 is NORMAL
+        found = await storage.on_writer(lambda db, p=pragma: db.execute(f"PRAGMA {p}").fetchall())
+        assert found == [(value,)], pragma
 
 
 # -- users ------------------------------------------------------------------------------------
@@ -132,7 +152,7 @@ async def test_every_half_star_is_accepted(storage: Storage, stars: float) -> No
 
 async def test_the_schema_refuses_bad_stars_too(storage: Storage) -> None:
     with pytest.raises(sqlite3.IntegrityError):
-        await storage._conn.execute("INSERT INTO ratings VALUES (?, 1, 3.3, 0, 0)", (ALICE,))
+        await storage.write("INSERT INTO ratings VALUES (?, 1, 3.3, 0, 0)", (ALICE,))
 
 
 async def test_rating_an_unknown_user_is_a_clear_error(storage: Storage) -> None:
@@ -166,8 +186,8 @@ async def test_dismissing_replaces_a_rating_and_rating_clears_a_dismissal(
     await storage.rate(ALICE, 2, 3.5)
     assert await storage.dismissed(ALICE) == {1: "not_interested", 3: "skipped"}
     await storage.rate(ALICE, 4, 1.0)
-    assert await storage.answered_item_ids(ALICE) == {1, 2, 3, 4}
-    assert await storage.answered_item_ids(BOB) == set()
+    assert await answered(storage, ALICE) == {1, 2, 3, 4}
+    assert await answered(storage, BOB) == set()
     assert await storage.rated_and_dismissed(ALICE) == ({2: 3.5, 4: 1.0}, {1, 3})
     assert await storage.rated_and_dismissed(BOB) == ({}, set())
 
@@ -252,7 +272,7 @@ async def test_undo_walks_back_step_by_step_and_is_per_user(storage: Storage) ->
 async def test_the_undo_log_keeps_about_the_last_hundred_answers(storage: Storage) -> None:
     for item in range(300):
         await storage.rate(ALICE, item, 3.0)
-    (kept,) = await storage._conn.execute_fetchall(
+    (kept,) = await storage.read(
         "SELECT min(seq), max(seq), count(*) FROM answers WHERE user_id = ?", (ALICE,)
     )
     assert kept[1] == 300
@@ -284,7 +304,9 @@ async def fill(storage: Storage, user_id: int) -> int:
     await storage.dismiss(user_id, 2, "unseen")
     await storage.watchlist_add(user_id, 3)
     await storage.upsert_group(-100, "Club")
-    await storage.add_group_member(-100, user_id)
+    await storage.write(
+        "INSERT INTO group_members (chat_id, user_id, joined_at) VALUES (-100, ?, 0)", (user_id,)
+    )
     night = await storage.create_night(-100, user_id, "comedy")
     await storage.join_night(night, user_id)
     return night
@@ -353,7 +375,7 @@ async def test_concurrent_mixed_writes_and_undos_keep_the_invariant(storage: Sto
                 await storage.undo(user)
 
     await asyncio.gather(*(busy(user, k) for k, user in enumerate([ALICE, BOB] * 3)))
-    both = await storage._conn.execute_fetchall(
+    both = await storage.read(
         "SELECT count(*) FROM ratings r JOIN dismissals d USING (user_id, item_id)"
     )
     assert list(both) == [(0,)]  # a film is never rated and dismissed at once
@@ -368,14 +390,14 @@ async def test_cancelled_calls_leave_no_transaction_open(storage: Storage) -> No
         with contextlib.suppress(asyncio.CancelledError):
             await task
         await storage.rate(ALICE, 1, 2.0)
-        assert not storage._conn.in_transaction
+        assert not await in_transaction(storage)
     assert await storage.rating(ALICE, 1) == 2.0
 
 
 async def test_a_transaction_failing_half_way_writes_nothing_and_marks_nothing(
     storage: Storage,
 ) -> None:
-    await storage.inbox_put(5, '{"update_id": 5}')
+    await storage.inbox.put_many({5: '{"update_id": 5}'})
 
     def rate_then_fail(db: sqlite3.Connection) -> None:
         db.execute("INSERT INTO ratings VALUES (?, 5, 4.0, 0, 0)", (ALICE,))
@@ -384,14 +406,14 @@ async def test_a_transaction_failing_half_way_writes_nothing_and_marks_nothing(
     async def handle() -> None:
         HANDLING.set(handling)
         with pytest.raises(RuntimeError, match="half way"):
-            await storage._atomic(rate_then_fail)
+            await storage.transaction(rate_then_fail, marks_handled=True)
 
     handling = Handling(5)
     await asyncio.create_task(handle())
     assert await storage.rating(ALICE, 5) is None
     assert not handling.done
-    assert [u for u, _ in await storage.inbox_pending()] == [5]  # replayed after a restart
-    assert not storage._conn.in_transaction
+    assert [u for u, _ in await storage.inbox.pending()] == [5]  # replayed after a restart
+    assert not await in_transaction(storage)
 
 
 # -- durability -------------------------------------------------------------------------------
@@ -433,8 +455,8 @@ async def test_read_only_database_refuses_writes_and_keeps_state(
         with pytest.raises(sqlite3.OperationalError, match="readonly"):
             await store.forget_user(ALICE)
         assert await store.rating(ALICE, 1) == 4.0
-        assert not store._conn.in_transaction
-        assert await store.answered_item_ids(ALICE) == {1}
+        assert not await in_transaction(store)
+        assert await answered(store, ALICE) == {1}
     finally:
         await store.close()
     store = await Storage.open(db_path, clock=clock)
@@ -463,9 +485,7 @@ async def test_a_v1_database_is_migrated_and_keeps_its_data(tmp_path: Path) -> N
     create_v1(path)
     store = await Storage.open(path)
     try:
-        assert list(await store._conn.execute_fetchall("PRAGMA user_version")) == [
-            (SCHEMA_VERSION,)
-        ]
+        assert await store.on_writer(migrations.user_version) == SCHEMA_VERSION
         assert await store.ratings(ALICE) == [Rating(42, 3.5, 20)]
         await store.upsert_group(-5, "Club")
         assert await store.start_run("admin:1001") >= 1
@@ -528,14 +548,6 @@ async def test_all_ratings_stats_and_export(storage: Storage, clock: Clock) -> N
     ]
     assert await storage.ratings_since(day_start) == 2
     assert await storage.stats() == Stats(users=2, ratings=3, ratings_today=2)
-    csv_text = await storage.export_ratings_csv(ALICE)
-    lines = csv_text.splitlines()
-    assert lines[0] == "item_id,stars,rated_at,updated_at"
-    assert lines[1].startswith("2,3,") and lines[2].startswith("1,4.5,")
-    assert lines[1].split(",")[2].endswith("Z")
-    assert await storage.export_ratings_csv(
-        BOB
-    ) == "item_id,stars,rated_at,updated_at\n1,0.5,{0},{0}\n".format(lines[2].split(",")[2])
 
 
 # -- groups -----------------------------------------------------------------------------------
@@ -551,7 +563,7 @@ async def test_groups_and_movie_nights(storage: Storage, clock: Clock) -> None:
     assert await storage.join_night(night, BOB) is True
     assert await storage.join_night(night, ALICE) is False
     assert await storage.night_participants(night) == [ALICE, BOB]
-    assert await storage.group_members(-100) == [ALICE, BOB]
+    assert await members(storage, -100) == [ALICE, BOB]
     assert await storage.leave_night(night, ALICE) is True
     assert await storage.leave_night(night, ALICE) is False
     assert await storage.night_participants(night) == [BOB]
@@ -564,14 +576,11 @@ async def test_groups_and_movie_nights(storage: Storage, clock: Clock) -> None:
         "90s comedies",
         "open",
     )
-    await storage.set_night_status(night, "closed")
+    assert await storage.cancel_night(night) is True
     assert await storage.current_night(-100) is None
-    with pytest.raises(ValueError):
-        await storage.set_night_status(night, "done")  # type: ignore[arg-type]
+    assert await storage.cancel_night(night) is False
     with pytest.raises(UnknownIdError):
         await storage.create_night(-999, ALICE)
-    await storage.remove_group_member(-100, BOB)
-    assert await storage.group_members(-100) == [ALICE]
 
 
 # -- training runs ----------------------------------------------------------------------------
