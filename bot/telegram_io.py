@@ -1,10 +1,8 @@
 """Sending the chat layer's :class:`Reply` objects through python-telegram-bot.
 
-Text messages and edits go out through ``Bot._post``, the call every one of PTB's methods
-makes, with the keyboard written as Bot API JSON. ``send_message`` and ``edit_message_text``
-would build a ``Message`` out of every answer (its keyboard included: a hundred attribute sets
-through ``TelegramObject.__setattr__``) only for the bot to drop it; under bench/load.py that
-parsing was an eighth of the bot's busy time. Errors, retries and the rate limiter are PTB's.
+Text messages and edits go out as raw Bot API calls (bot/telegram_raw.py says why), with the
+keyboard written as Bot API JSON; photos, files and polls through PTB's own methods. Errors,
+retries and the rate limiter are PTB's.
 """
 
 from __future__ import annotations
@@ -16,6 +14,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ExtBot
 
+from bot import telegram_raw
 from bot.replies import Reply
 
 _NO_PREVIEW = {"is_disabled": True}  # the "look it up" link would swamp a card
@@ -60,14 +59,16 @@ async def send(bot: ExtBot, chat_id: int, reply: Reply) -> int:
             parse_mode=ParseMode.HTML,
         )
         return sent.message_id
-    result = await bot._post("sendMessage", _text(reply, chat_id=chat_id))
+    result = await telegram_raw.post(bot, "sendMessage", _text(reply, chat_id=chat_id))
     return int(result["message_id"])
 
 
 async def edit(bot: ExtBot, chat_id: int, message_id: int, reply: Reply) -> None:
     """Edit a message in place; editing it into what it already says is not an error."""
     try:
-        await bot._post("editMessageText", _text(reply, chat_id=chat_id, message_id=message_id))
+        await telegram_raw.post(
+            bot, "editMessageText", _text(reply, chat_id=chat_id, message_id=message_id)
+        )
     except BadRequest as exc:
         if "not modified" not in exc.message.lower():
             raise

@@ -16,14 +16,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from typing import Any
 
 import aiohttp
 import orjson
-from telegram._utils.types import JSONDict, ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 log = logging.getLogger(__name__)
+JSONDict = dict[str, Any]
+# A timeout PTB passes: seconds, None (no limit) or its DEFAULT_NONE marker ("not given"). Its
+# own alias lives in the private telegram._utils.types; ``object`` takes all three.
+Timeout = object
 
 SAFE_TO_REPEAT = frozenset(
     {
@@ -88,10 +92,10 @@ class AiohttpRequest(BaseRequest):
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        read_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        write_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Timeout = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         endpoint = url.rsplit("/", 1)[-1]
         delays = RETRY_DELAYS_S if endpoint in SAFE_TO_REPEAT else ()
@@ -116,9 +120,9 @@ class AiohttpRequest(BaseRequest):
         url: str,
         method: str,
         request_data: RequestData | None,
-        read_timeout: ODVInput[float],
-        connect_timeout: ODVInput[float],
-        pool_timeout: ODVInput[float],
+        read_timeout: Timeout,
+        connect_timeout: Timeout,
+        pool_timeout: Timeout,
     ) -> tuple[int, bytes]:
         if self._session is None or self._session.closed:
             raise RuntimeError("AiohttpRequest is not initialized")
@@ -161,7 +165,7 @@ class AiohttpRequest(BaseRequest):
         return answer
 
 
-def _given(value: ODVInput[float], default: float | None) -> float | None:
+def _given(value: Timeout, default: float | None) -> float | None:
     """A timeout the call named, or this transport's default."""
     if value is None or isinstance(value, int | float):
         return value
