@@ -13,6 +13,7 @@ _ROOT = str(Path(__file__).resolve().parent.parent)
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
+from recsys import TrainConfig, Trainer  # noqa: E402
 from recsys.data import Dataset, default_data_dir, fetch, load_dataset  # noqa: E402
 
 # PTB 22.8 warns while building RetryAfter unless this is set, and warnings are errors here.
@@ -22,9 +23,22 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 torch.set_num_threads(1)
 
 
+# Small and quick, yet a real model of real MovieLens 100k: what the bot's tests serve.
+QUICK = TrainConfig(factors=16, rank_factors=32, epochs=12, rank_sweeps=6, neighbours=20)
+
+
 @pytest.fixture(scope="session")
 def movielens() -> Dataset:
     """The real MovieLens 100k, fetched first when it is missing: `make test` fetches it
     beforehand, and a bare `pytest` does the same rather than skip the tests that need it."""
     fetch("ml-100k", default_data_dir(), log=lambda _: None)
     return load_dataset("ml-100k")
+
+
+@pytest.fixture(scope="session")
+def ml100k_model_file(movielens: Dataset, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The QUICK model trained on all of MovieLens 100k, once per test session: the bot's
+    unit tests load it and the end-to-end tests hand its file to the bot process."""
+    path = tmp_path_factory.mktemp("model") / "model.safetensors"
+    Trainer(QUICK).fit(movielens.ratings).save(path)
+    return path

@@ -11,18 +11,14 @@ import pytest
 from bot.private.chat import Chat
 from bot.service import MovieService
 from bot.storage import Storage
-from recsys import FactorModel, TrainConfig, Trainer
+from recsys import FactorModel
 from recsys.data import Dataset
-
-QUICK = TrainConfig(factors=16, rank_factors=32, epochs=12, rank_sweeps=6, neighbours=20)
 
 
 @pytest.fixture(scope="session")
-def trained(movielens: Dataset, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A model file trained once per test session."""
-    path = tmp_path_factory.mktemp("model") / "model.safetensors"
-    Trainer(QUICK).fit(movielens.ratings).save(path)
-    return path
+def trained(ml100k_model_file: Path) -> Path:
+    """The model file trained once per test session (tests/conftest.py)."""
+    return ml100k_model_file
 
 
 @pytest.fixture(scope="session")

@@ -46,12 +46,14 @@ async def test_ten_taps_rate_ten_films_each_editing_the_card(chat: Chat) -> None
     assert "10 rated" in card.text
     [recs] = await chat.command(ADA, "recommend")
     assert "Films for you" in recs.text
-    assert not set(rated) & {
-        cb.parse(b.data).item_id  # type: ignore[union-attr]
+    shown = {
+        action.item_id
         for row in recs.buttons
         for b in row
-        if b.data and b.data.startswith("o")
+        if isinstance(action := cb.parse(b.data), cb.OpenFilm)
     }
+    assert len(shown) == 10, recs.buttons  # one "Rate" button for each film shown
+    assert not set(rated) & shown
 
 
 async def test_half_stars_and_haven_t_seen(chat: Chat) -> None:

@@ -9,19 +9,25 @@ from pathlib import Path
 import pytest
 from botprocess import BotProcess
 
-from recsys import TrainConfig, Trainer
-from recsys.data import Dataset, default_data_dir
+from recsys.data import default_data_dir
 from tests.fakebotapi import FakeBotApi
 
-QUICK = TrainConfig(factors=16, rank_factors=32, epochs=12, rank_sweeps=6, neighbours=20)
 STARTUP_S = 60.0  # importing torch and loading the model on a busy 2-core machine
+_HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in this folder runs the real bot process: mark it ``e2e``, so that
+    ``pytest -m "not e2e"`` leaves them out."""
+    for item in items:
+        if item.path.is_relative_to(_HERE):
+            item.add_marker(pytest.mark.e2e)
 
 
 @pytest.fixture(scope="session")
-def model_file(movielens: Dataset, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("e2e-model") / "model.safetensors"
-    Trainer(QUICK).fit(movielens.ratings).save(path)
-    return path
+def model_file(ml100k_model_file: Path) -> Path:
+    """The session's model file (tests/conftest.py); the bot only ever reads it."""
+    return ml100k_model_file
 
 
 @pytest.fixture
