@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
 from telegram.ext import (
@@ -28,9 +30,11 @@ from bot.runtime import RESOURCES_KEY, close_resources, open_resources
 from bot.transport import AiohttpRequest
 
 log = logging.getLogger(__name__)
+# PTB's Application is generic in six types; the bot uses the defaults throughout.
+App = Application[Any, Any, Any, Any, Any, Any]
 
 
-def build_application(settings: Settings, request: BaseRequest | None = None) -> Application:
+def build_application(settings: Settings, request: BaseRequest | None = None) -> App:
     """The bot, wired; resources open in post_init and close in post_shutdown.
 
     ``request`` replaces the aiohttp transport (tests pass an offline one).
@@ -87,8 +91,8 @@ def build_application(settings: Settings, request: BaseRequest | None = None) ->
     return application
 
 
-def _post_init(settings: Settings, inbox: Inbox):
-    async def post_init(application: Application) -> None:
+def _post_init(settings: Settings, inbox: Inbox) -> Callable[[App], Coroutine[Any, Any, None]]:
+    async def post_init(application: App) -> None:
         resources = await open_resources(settings)
         application.bot_data[RESOURCES_KEY] = resources
         replayed = await inbox.attach(resources.storage, application.bot)
@@ -116,8 +120,8 @@ def _post_init(settings: Settings, inbox: Inbox):
     return post_init
 
 
-def _post_shutdown(inbox: Inbox):
-    async def post_shutdown(application: Application) -> None:
+def _post_shutdown(inbox: Inbox) -> Callable[[App], Coroutine[Any, Any, None]]:
+    async def post_shutdown(application: App) -> None:
         inbox.detach()
         resources = application.bot_data.pop(RESOURCES_KEY, None)
         if resources is not None:

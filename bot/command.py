@@ -6,7 +6,7 @@ bot/handlers/admin.py); bot/commands.py gathers them into the one registry.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -23,7 +23,7 @@ class Command:
     name: str
     help: str
     scope: Scope
-    handler: Callable[..., Awaitable[Any]]
+    handler: Callable[..., Coroutine[Any, Any, Any]]
 
 
 def menu(commands: tuple[Command, ...]) -> list[tuple[str, str]]:

@@ -58,7 +58,8 @@ class Inbox:
         self.storage = storage
         pending = await storage.inbox.pending()
         for update_id, payload in pending:
-            update = Update.de_json(json.loads(payload), bot)
+            # PTB's types promise an Update, but an empty payload gives None.
+            update: Update | None = Update.de_json(json.loads(payload), bot)
             if update is None:
                 await storage.inbox.done(update_id)
                 continue

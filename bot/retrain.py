@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -121,11 +121,10 @@ class Retrainer:
                 "ratings": result["ratings"],
                 "comparable": comparable,
             }
+            status: Literal["swapped", "kept"] = "kept"
             if not comparable or better_or_equal(new, old):
                 await self._swap(Path(job.candidate))
                 status = "swapped"
-            else:
-                status = "kept"
             await self.storage.finish_run(
                 run_id, status, metrics=metrics, model_version=self._version()
             )

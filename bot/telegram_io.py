@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, InputFile
+from telegram import Bot, InlineKeyboardMarkup, InputFile
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import ExtBot
 
 from bot import telegram_raw
 from bot.replies import Reply
@@ -43,7 +42,7 @@ def markup(reply: Reply) -> InlineKeyboardMarkup | None:
     return None if buttons is None else InlineKeyboardMarkup.de_json(buttons)
 
 
-async def send(bot: ExtBot, chat_id: int, reply: Reply) -> int:
+async def send(bot: Bot, chat_id: int, reply: Reply) -> int:
     """Send a reply; returns the new message's id."""
     if reply.photo is not None:
         sent = await bot.send_photo(
@@ -63,7 +62,7 @@ async def send(bot: ExtBot, chat_id: int, reply: Reply) -> int:
     return int(result["message_id"])
 
 
-async def edit(bot: ExtBot, chat_id: int, message_id: int, reply: Reply) -> None:
+async def edit(bot: Bot, chat_id: int, message_id: int, reply: Reply) -> None:
     """Edit a message in place; editing it into what it already says is not an error."""
     try:
         await telegram_raw.post(

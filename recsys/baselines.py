@@ -6,7 +6,7 @@ evaluation code treats them alike.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, cast
 
 import numpy as np
 import pandas as pd
@@ -113,7 +113,7 @@ class ModelScorer:
             return None
         if self._histories is None:
             self._histories = {
-                int(u): (g["item_id"].to_numpy(), g["rating"].to_numpy())
+                int(cast(int, u)): (g["item_id"].to_numpy(), g["rating"].to_numpy())
                 for u, g in self.history.groupby("user_id")
             }
         return self._histories.get(user)
@@ -140,7 +140,7 @@ class ModelScorer:
         out = np.empty(len(user_ids), np.float32)
         pairs = pd.DataFrame({"user": user_ids, "item": item_ids})
         for user, group in pairs.groupby("user"):
-            stars = self.model.predict(self._vector(int(user)), group["item"].to_numpy())
+            stars = self.model.predict(self._vector(int(cast(int, user))), group["item"].to_numpy())
             out[group.index.to_numpy()] = stars
         return np.nan_to_num(out, nan=self.model.global_mean)
 

@@ -9,6 +9,7 @@ import sys
 import time
 from dataclasses import fields, replace
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import torch
@@ -171,7 +172,7 @@ def _train(args: argparse.Namespace) -> int:
 def train_with_progress(dataset: Dataset, config: TrainConfig) -> FactorModel:
     """Train with a tqdm bar per head on stderr (the bot's first start uses this too)."""
     torch.manual_seed(config.seed)
-    bars: dict[str, tqdm] = {}
+    bars: dict[str, tqdm[Any]] = {}
 
     def on_epoch(head: str, metrics: dict[str, float]) -> None:
         if head not in bars:
@@ -196,17 +197,23 @@ def _evaluate(args: argparse.Namespace) -> int:
     config = _train_config(args, len(dataset.ratings))
     genres = dataset.catalog.genres_by_item()
     if args.split == "new-users":
-        report = evaluate_new_users(dataset.ratings, seed=config.seed, config=config, genres=genres)
+        report: dict[str, Any] = evaluate_new_users(
+            dataset.ratings, seed=config.seed, config=config, genres=genres
+        )
         for name, metrics in report.items():
             print(name, json.dumps({k: round(v, 4) for k, v in metrics.items()}))
     else:
         with tqdm(total=args.folds, desc="folds", unit="fold", file=sys.stderr) as bar:
+
+            def advance(fold: int, result: dict[str, dict[str, float]]) -> None:
+                bar.update(1)
+
             report = evaluate_folds(
                 dataset.ratings,
                 args.folds,
                 config.seed,
                 config,
-                on_fold=lambda fold, result: bar.update(1),
+                on_fold=advance,
                 genres=genres,
             )
         print(format_table(report))

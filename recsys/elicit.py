@@ -121,7 +121,8 @@ class Elicitor:
         mean, covariance = self._posterior(rated, stars, unseen)
         rng = rng if rng is not None else np.random.default_rng()
         chosen = self._greedy(factors, excluded, mean, covariance, n, rng)
-        return items.ids[pool[chosen]]
+        picked: np.ndarray = items.ids[pool[chosen]]
+        return picked
 
     def seen_probability(
         self,

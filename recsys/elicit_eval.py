@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -121,7 +121,11 @@ def simulate(
     checkpoints = sorted(set(questions))
     strategies = strategies or STRATEGIES
     users = [
-        (int(user), group["item_id"].to_numpy(np.int64), group["rating"].to_numpy(np.float64))
+        (
+            int(cast(int, user)),
+            group["item_id"].to_numpy(np.int64),
+            group["rating"].to_numpy(np.float64),
+        )
         for user, group in ratings.groupby("user_id")
     ]
     report: dict[str, list[dict[str, float]]] = {}

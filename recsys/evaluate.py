@@ -223,7 +223,9 @@ class _FoldedScorer:
         self.model = model
         self.items = model.items
         self.vectors = {
-            int(user): model.fold_in(group["item_id"].to_numpy(), group["rating"].to_numpy())
+            int(cast(int, user)): model.fold_in(
+                group["item_id"].to_numpy(), group["rating"].to_numpy()
+            )
             for user, group in known.groupby("user_id")
         }
 
@@ -232,7 +234,7 @@ class _FoldedScorer:
         frame = pd.DataFrame({"u": user_ids, "i": item_ids})
         for user, group in frame.groupby("u"):
             out[group.index.to_numpy()] = self.model.predict(
-                self.vectors.get(int(user)), group["i"].to_numpy()
+                self.vectors.get(int(cast(int, user))), group["i"].to_numpy()
             )
         return np.nan_to_num(out, nan=self.model.global_mean)
 

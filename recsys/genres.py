@@ -37,7 +37,8 @@ class GenrePrior:
     def means(self, membership: np.ndarray) -> np.ndarray:
         """The prior mean factors of films with these genre rows (see
         :func:`genre_membership`)."""
-        return membership @ self.factors
+        means: np.ndarray = membership @ self.factors
+        return means
 
 
 def genre_membership(
@@ -75,4 +76,5 @@ def shrink_to_genres(
 ) -> np.ndarray:
     """Each film's factors moved towards its genres' mean by κ / (n + κ)."""
     keep = (counts / (counts + prior.strength)).astype(np.float32)[:, None]
-    return (keep * item_factors + (1 - keep) * prior.means(membership)).astype(np.float32)
+    moved: np.ndarray = keep * item_factors + (1 - keep) * prior.means(membership)
+    return moved.astype(np.float32)

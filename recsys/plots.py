@@ -12,12 +12,13 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import matplotlib
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.collections import PathCollection
+from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
 from recsys.data.types import Catalog
@@ -28,12 +29,16 @@ TITLE, LABEL, TICK, LEGEND = 14, 12, 10, 10
 MAP_SIZE = (14.0, 11.0)  # inches: room for a few hundred small labels
 LABEL_FONT = 5.5
 UNKNOWN_GENRE = "unknown"
+
+
 # The biggest genres get the most distinct colours (tab10 without its grey, kept for unknown
 # genres), the rest the paler tab20 ones.
-_PALETTE = [
-    *(c for i, c in enumerate(matplotlib.colormaps["tab10"].colors) if i != 7),
-    *matplotlib.colormaps["tab20"].colors[1::2],
-]
+def _colours(name: str) -> list[Any]:
+    colours: Any = cast(ListedColormap, matplotlib.colormaps[name]).colors
+    return list(colours)
+
+
+_PALETTE = [*(c for i, c in enumerate(_colours("tab10")) if i != 7), *_colours("tab20")[1::2]]
 STRATEGY_COLOURS = {"adaptive": "#1f77b4", "popularity": "#ff7f0e", "random": "#7f7f7f"}
 
 

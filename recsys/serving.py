@@ -92,4 +92,5 @@ def _unit_rank_factors(model: FactorModel) -> np.ndarray:
     """Rank-head item factors scaled to unit length: normalised once per model, not on every
     list of recommendations (that was most of the cost of explaining ten picks)."""
     factors = model.rank_item_factors.numpy()
-    return factors / (np.linalg.norm(factors, axis=1, keepdims=True) + 1e-9)
+    unit: np.ndarray = factors / (np.linalg.norm(factors, axis=1, keepdims=True) + 1e-9)
+    return unit

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from functools import wraps
+from typing import Any
 
 from telegram import Message, Update
 from telegram.error import BadRequest
@@ -20,11 +21,12 @@ from recsys.plots import build_learning_curve, build_ratings_histogram, png_byte
 
 log = logging.getLogger(__name__)
 NOT_ADMIN = "This command is for admins."
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 
 
 def _resources(context: ContextTypes.DEFAULT_TYPE) -> Resources:
-    return context.bot_data[RESOURCES_KEY]
+    resources: Resources = context.bot_data[RESOURCES_KEY]
+    return resources
 
 
 def admins_only(handler: Handler) -> Handler:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
+from telegram import Bot, Update
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes, ExtBot
+from telegram.ext import ContextTypes
 
 from bot import telegram_io
 from bot.movienight.flow import Group, GroupChat, GroupOutcome
@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 
 
 def _group(context: ContextTypes.DEFAULT_TYPE) -> Group:
-    return context.bot_data[RESOURCES_KEY].group
+    group: Group = context.bot_data[RESOURCES_KEY].group
+    return group
 
 
 def _person(update: Update) -> Person:
@@ -119,7 +120,7 @@ async def _carry_out(context: ContextTypes.DEFAULT_TYPE, outcome: GroupOutcome) 
             await _carry_out(context, follow)
 
 
-async def _drop_keyboard(bot: ExtBot, chat_id: int, message_id: int) -> None:
+async def _drop_keyboard(bot: Bot, chat_id: int, message_id: int) -> None:
     """Take the "Close vote" button off a stopped poll (an edit without a keyboard removes it;
     PTB would send an empty one as ``{}``, which is no keyboard at all)."""
     try:

@@ -12,7 +12,8 @@ from bot.runtime import RESOURCES_KEY, Resources
 
 
 def _resources(context: ContextTypes.DEFAULT_TYPE) -> Resources:
-    return context.bot_data[RESOURCES_KEY]
+    resources: Resources = context.bot_data[RESOURCES_KEY]
+    return resources
 
 
 def _person(update: Update) -> Person:

@@ -18,7 +18,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import numpy as np
-import pandas as pd
 
 from bot.filters import Filter
 from bot.search import TitleIndex
@@ -90,13 +89,12 @@ class MovieService:
             return film
         if item_id not in self.catalog:
             raise UnknownFilm(item_id)
-        imdb = self.catalog.frame.at[item_id, "imdb_id"]
         film = Film(
             item_id,
             self.catalog.title(item_id),
             self.catalog.year(item_id),
             self.catalog.genres(item_id),
-            None if pd.isna(imdb) else int(imdb),
+            self.catalog.imdb_id(item_id),
         )
         self._films[item_id] = film
         return film
@@ -116,7 +114,7 @@ class MovieService:
         now = time.monotonic()
         known = self._registered.get(user_id)
         fresh = known is not None and now - known[2] < REGISTER_EVERY_S
-        if fresh and known[:2] == (first_name, language):
+        if fresh and known is not None and known[:2] == (first_name, language):
             return False
         try:
             created = await self.storage.ensure_user(user_id, first_name, language)

@@ -149,7 +149,7 @@ class Database:
         if marks_handled and handling is not None and not handling.done:
             mark = (self.now(), handling.update_id)
         try:
-            result = await self._writer.call(_transaction, work, mark)
+            result: T = await self._writer.call(_transaction, work, mark)
         except sqlite3.IntegrityError as error:
             if "FOREIGN KEY" in str(error):
                 raise UnknownIdError(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -78,11 +79,19 @@ class Catalog:
         return str(self.frame.at[item_id, "title"])
 
     def year(self, item_id: int) -> int | None:
-        year = self.frame.at[item_id, "year"]
-        return None if pd.isna(year) else int(year)
+        return self._optional_int(item_id, "year")
+
+    def imdb_id(self, item_id: int) -> int | None:
+        return self._optional_int(item_id, "imdb_id")
 
     def genres(self, item_id: int) -> tuple[str, ...]:
-        return tuple(self.frame.at[item_id, "genres"])
+        genres: Any = self.frame.at[item_id, "genres"]
+        return tuple(genres)
+
+    def _optional_int(self, item_id: int, column: str) -> int | None:
+        # A cell of a nullable integer column: an int, or pandas' NA.
+        value: Any = self.frame.at[item_id, column]
+        return None if pd.isna(value) else int(value)
 
     def label(self, item_id: int) -> str:
         """``"Toy Story (1995)"``: the title with its year, for lists and logs."""
