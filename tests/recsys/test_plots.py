@@ -15,18 +15,20 @@ from synthetic import FAST, low_rank_ratings
 
 from recsys import FactorModel, Trainer
 from recsys.data import Catalog
-from recsys.plots import (
-    build_elicitation,
+from recsys.filmmap import (
     build_item_map,
-    build_learning_curve,
-    build_ratings_histogram,
     build_user_map,
     item_coordinates,
-    plot_elicitation,
     plot_item_map,
+    plot_user_map,
+)
+from recsys.plots import (
+    build_elicitation,
+    build_learning_curve,
+    build_ratings_histogram,
+    plot_elicitation,
     plot_learning_curve,
     plot_ratings_histogram,
-    plot_user_map,
     write_plots,
 )
 
