@@ -11,11 +11,16 @@ import asyncio
 import hashlib
 import logging
 import sys
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from telegram.error import BadRequest, NetworkError
+from telegram.error import InvalidToken
 
+from bot import logs
 from bot.config import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from telegram.ext import Application
 
 GIL_SWITCH_S = 0.0002
 NO_TOKEN = """\
@@ -34,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"moviebot: {exc}", file=sys.stderr)
         return 2
-    _logging(settings)
+    token = settings.telegram_bot_token
+    logs.configure(settings.log_level, token.get_secret_value() if token else None)
     if args.console or settings.telegram_bot_token is None:
         if not args.console:
             print(NO_TOKEN, file=sys.stderr)
@@ -42,12 +48,15 @@ def main(argv: list[str] | None = None) -> int:
 
         asyncio.run(run_console(settings))
         return 0
-    run_telegram(settings)
-    return 0
+    return run_telegram(settings)
 
 
-def run_telegram(settings: Settings) -> None:
-    from bot.app import build_application
+EXIT_REJECTED = 3  # Telegram refused the token: a supervisor may restart, a person must look
+
+
+def run_telegram(settings: Settings) -> int:
+    """Run until stopped (0), or until Telegram rejects the token (``EXIT_REJECTED``)."""
+    from bot.app import REJECTED_KEY, build_application
 
     # SQLite runs statements on threads of their own (bot/storage/thread.py), which then wait
     # for the GIL while the event loop computes; with Python's default 5 ms switch interval a
@@ -56,6 +65,37 @@ def run_telegram(settings: Settings) -> None:
     # against 2.33).
     sys.setswitchinterval(GIL_SWITCH_S)
     application = build_application(settings)
+    try:
+        _run(application, settings)
+    except InvalidToken:
+        if application.bot_data.get(REJECTED_KEY):
+            return EXIT_REJECTED  # while polling: bot.app said so already
+        logging.getLogger("bot").error(
+            "Telegram rejected the bot token at start-up: check TELEGRAM_BOT_TOKEN (from "
+            "@BotFather) and TELEGRAM_API_BASE_URL (unset for Telegram itself), then start again"
+        )
+        return EXIT_REJECTED
+    return EXIT_REJECTED if application.bot_data.get(REJECTED_KEY) else 0
+
+
+def _run(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
+    """Run the bot in this thread's event loop, closing its transports however it ends."""
+    from bot.app import close_transports
+    from bot.polling import ALLOWED_UPDATES
+
+    try:
+        _serve(application, settings, ALLOWED_UPDATES)
+    finally:
+        loop = asyncio.get_event_loop()
+        loop.run_until_complete(close_transports(application))
+        loop.close()
+
+
+def _serve(
+    application: Application,  # type: ignore[type-arg]
+    settings: Settings,
+    allowed: tuple[str, ...],
+) -> None:
     if settings.webhook_url:
         application.run_webhook(
             listen=settings.webhook_listen,
@@ -63,10 +103,11 @@ def run_telegram(settings: Settings) -> None:
             url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
             webhook_url=settings.webhook_url,
             secret_token=webhook_secret(settings),
-            allowed_updates=["message", "callback_query", "poll"],
+            allowed_updates=list(allowed),
+            close_loop=False,
         )
     else:
-        application.run_polling(allowed_updates=["message", "callback_query", "poll"])
+        application.run_polling(allowed_updates=list(allowed), close_loop=False)
 
 
 def webhook_secret(settings: Settings) -> str:
@@ -77,28 +118,6 @@ def webhook_secret(settings: Settings) -> str:
     assert settings.telegram_bot_token is not None
     token = settings.telegram_bot_token.get_secret_value().encode()
     return hashlib.sha256(b"moviebot-webhook:" + token).hexdigest()
-
-
-def _logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # httpx logs every request URL at INFO, and Bot API URLs contain the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("telegram.ext.Updater").addFilter(_one_line_for_network_errors)
-
-
-def _one_line_for_network_errors(record: logging.LogRecord) -> bool:
-    """PTB logs a traceback for every failed getUpdates; Telegram being unreachable for a
-    moment is no bug, so it becomes one warning line (PTB backs off and polls again)."""
-    error = record.exc_info[1] if record.exc_info else None
-    if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
-        record.msg = f"{record.getMessage()} ({error.message}); polling again shortly"
-        record.args = ()
-        record.exc_info = None
-        record.levelno, record.levelname = logging.WARNING, "WARNING"
-    return True
 
 
 if __name__ == "__main__":

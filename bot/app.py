@@ -32,6 +32,8 @@ from bot.transport import AiohttpRequest
 log = logging.getLogger(__name__)
 # PTB's Application is generic in six types; the bot uses the defaults throughout.
 App = Application[Any, Any, Any, Any, Any, Any]
+REJECTED_KEY = "token_rejected"  # bot_data: Telegram refused the token while polling
+TRANSPORTS_KEY = "transports"  # bot_data: the HTTP transports, to close if start-up fails
 
 
 def build_application(settings: Settings, request: BaseRequest | None = None) -> App:
@@ -53,6 +55,7 @@ def build_application(settings: Settings, request: BaseRequest | None = None) ->
         .post_init(_post_init(settings, inbox))
         .post_shutdown(_post_shutdown(inbox))
     )
+    polling = None
     if request is None:
         polling = AiohttpRequest(1, on_payload=on_polled(inbox))
         builder = builder.request(AiohttpRequest()).get_updates_request(polling)
@@ -61,10 +64,14 @@ def build_application(settings: Settings, request: BaseRequest | None = None) ->
     if settings.telegram_api_base_url:
         builder = builder.base_url(settings.telegram_api_base_url)
     application = builder.build()
+    if polling is not None:
+        polling.on_rejected = _stop_when_rejected(application)
+        application.bot_data[TRANSPORTS_KEY] = (application.bot.request, polling)
 
-    # An edited message is not a new request (an edited "/retrain" must not start a run):
-    # polling leaves edits out with allowed_updates, and no handler takes them either.
-    new_message = ~filters.UpdateType.EDITED
+    # Only new messages are requests: an edited "/retrain" must not start a run, nor a
+    # business message that an admin's account relays. Polling asks for these kinds alone
+    # (ALLOWED_UPDATES), and no handler takes another kind either.
+    new_message = filters.UpdateType.MESSAGE
 
     # Groups first: movie nights (commands, their buttons, the bot's own polls).
     application.add_handler(
@@ -89,6 +96,32 @@ def build_application(settings: Settings, request: BaseRequest | None = None) ->
     application.add_handler(CallbackQueryHandler(private.button))
     application.add_error_handler(errors.on_error)
     return application
+
+
+async def close_transports(application: App) -> None:
+    """Close the HTTP transports; PTB does not when its start-up failed (a rejected token)."""
+    for transport in application.bot_data.get(TRANSPORTS_KEY, ()):
+        await transport.shutdown()
+
+
+def _stop_when_rejected(application: App) -> Callable[[int], None]:
+    """The polling transport's ``on_rejected``: Telegram answered getUpdates with 401 or 404,
+    so the token was revoked or the Bot API URL is wrong. Polling cannot recover by itself
+    (PTB would stop polling and leave a process that answers no one): say so once and stop,
+    so that ``python -m bot`` exits with EXIT_REJECTED and a supervisor can restart it."""
+
+    def rejected(status: int) -> None:
+        if application.bot_data.get(REJECTED_KEY):
+            return
+        application.bot_data[REJECTED_KEY] = status
+        log.error(
+            "Telegram answered getUpdates with %d (token revoked, or a wrong "
+            "TELEGRAM_API_BASE_URL): stopping; fix the setting and start the bot again",
+            status,
+        )
+        application.stop_running()
+
+    return rejected
 
 
 def _post_init(settings: Settings, inbox: Inbox) -> Callable[[App], Coroutine[Any, Any, None]]:

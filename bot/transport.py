@@ -14,13 +14,14 @@ message. Flood control (429) is the rate limiter's job.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 import orjson
-from telegram.error import NetworkError, TimedOut
+from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,16 @@ SAFE_TO_REPEAT = frozenset(
 )
 RETRY_DELAYS_S = (0.25, 1.0)
 _SERVER_ERRORS = frozenset({500, 502, 503, 504})
+_REJECTED = frozenset({401, 404})
+
+
+class Rejected(NetworkError):
+    """A call answered 401 or 404 that ``on_rejected`` was told about (and logged)."""
+
+
+def endpoint(url: str) -> str:
+    """The Bot API method a URL calls (the last part; the token is the part before)."""
+    return url.rsplit("/", 1)[-1]
 
 
 class AiohttpRequest(BaseRequest):
@@ -71,6 +82,9 @@ class AiohttpRequest(BaseRequest):
         self._connect_timeout = connect_timeout
         self._pool_timeout = pool_timeout
         self._session: aiohttp.ClientSession | None = None
+        self.on_rejected: Callable[[int], None] | None = None
+        """Called with the status when an answer is 401 or 404: the token or the URL is
+        wrong, which no retry mends (PTB raises InvalidToken for both)."""
 
     @property
     def read_timeout(self) -> float | None:
@@ -97,19 +111,40 @@ class AiohttpRequest(BaseRequest):
         connect_timeout: Timeout = BaseRequest.DEFAULT_NONE,
         pool_timeout: Timeout = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
-        endpoint = url.rsplit("/", 1)[-1]
-        delays = RETRY_DELAYS_S if endpoint in SAFE_TO_REPEAT else ()
+        status, body = await self._with_retries(
+            url, method, request_data, read_timeout, connect_timeout, pool_timeout
+        )
+        if status in _REJECTED and self.on_rejected is not None:
+            self.on_rejected(status)
+            # Not PTB's InvalidToken: that would end its polling loop with an error, and the
+            # shutdown that on_rejected asked for would stop half way, leaving the process
+            # alive. A network error lets polling wind down as on any stop.
+            raise Rejected(f"{endpoint(url)} was answered {status}")
+        return status, body
+
+    async def _with_retries(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None,
+        read_timeout: Timeout,
+        connect_timeout: Timeout,
+        pool_timeout: Timeout,
+    ) -> tuple[int, bytes]:
+        """One call, repeated after a 5xx or a timeout when it is safe to repeat."""
+        name = endpoint(url)
+        delays = RETRY_DELAYS_S if name in SAFE_TO_REPEAT else ()
         for delay in delays:
             try:
                 status, body = await self._once(
                     url, method, request_data, read_timeout, connect_timeout, pool_timeout
                 )
             except NetworkError as error:  # TimedOut included
-                log.warning("%s failed (%s); retrying in %.2fs", endpoint, error.message, delay)
+                log.warning("%s failed (%s); retrying in %.2fs", name, error.message, delay)
             else:
                 if status not in _SERVER_ERRORS:
                     return status, body
-                log.warning("%s answered %d; retrying in %.2fs", endpoint, status, delay)
+                log.warning("%s answered %d; retrying in %.2fs", name, status, delay)
             await asyncio.sleep(delay)
         return await self._once(
             url, method, request_data, read_timeout, connect_timeout, pool_timeout
@@ -155,15 +190,30 @@ class AiohttpRequest(BaseRequest):
         """The answer decoded (the documented place to change it), shown to ``on_payload``.
 
         orjson decodes a getUpdates answer in half the time of the json module; what it
-        refuses (text that is not UTF-8, say) goes to PTB's decoder, which repairs or reports.
+        refuses goes to ``_lenient``.
         """
         try:
             answer: JSONDict = orjson.loads(payload)
         except orjson.JSONDecodeError:
-            answer = super().parse_json_payload(payload)
+            answer = _lenient(payload)
         if self._on_payload is not None:
             self._on_payload(answer)
         return answer
+
+
+def _lenient(payload: bytes) -> JSONDict:
+    """An answer orjson refuses: text that is not UTF-8 is repaired (to U+FFFD, as PTB's own
+    decoder does), and a lone surrogate (``"\\ud800"``, valid JSON that no UTF-8 encoder takes,
+    so the inbox could never store it) becomes "?". Anything else is no JSON at all: one log
+    line, and PTB reports the call as failed."""
+    try:
+        loose = json.loads(payload.decode("utf-8", "replace"))
+    except ValueError as error:
+        log.warning("the Bot API answered %d bytes that are not JSON", len(payload))
+        raise TelegramError("Invalid server response") from error
+    return cast(
+        JSONDict, orjson.loads(json.dumps(loose, ensure_ascii=False).encode("utf-8", "replace"))
+    )
 
 
 def _given(value: Timeout, default: float | None) -> float | None:

@@ -11,6 +11,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError
 from telegram.ext import ContextTypes
 
 from bot.runtime import RESOURCES_KEY
+from bot.transport import Rejected
 
 log = logging.getLogger(__name__)
 SORRY = "Sorry — something went wrong on my side. Please try again."
@@ -41,6 +42,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if isinstance(error, BadRequest) and "query is too old" in error.message.lower():
         log.info("a button press expired before it was answered")
         return
+    if isinstance(error, Rejected):
+        return  # the token was refused: bot.app said so once and is stopping the bot
     if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
         log.warning("Telegram did not answer while handling an update: %s", error.message)
         return

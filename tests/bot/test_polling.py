@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from telegram import Bot, Update
 
 from bot.inbox import Inbox
@@ -51,12 +52,53 @@ async def test_the_inbox_keeps_the_keyboard_ptb_is_spared(storage: Storage) -> N
     assert json.loads(stored[11])["callback_query"]["message"]["reply_markup"] == KEYBOARD
 
 
-def test_error_answers_and_odd_updates_pass_untouched() -> None:
+def test_error_answers_pass_untouched() -> None:
     inbox = Inbox(max_concurrent_updates=1)
-    for answer in (
-        {"ok": False, "error_code": 502, "description": "Bad Gateway"},
-        {"ok": True, "result": [None, 3, {"update_id": 1, "callback_query": "x"}]},
-    ):
-        before = json.dumps(answer)
-        on_polled(inbox)(answer)
-        assert json.dumps(answer) == before
+    answer = {"ok": False, "error_code": 502, "description": "Bad Gateway"}
+    before = json.dumps(answer)
+    on_polled(inbox)(answer)
+    assert json.dumps(answer) == before
+
+
+def typed(update_id: Any, text: str = "/help", **changes: Any) -> dict[str, Any]:
+    message = {**press(0)["callback_query"]["message"], "text": text, **changes}
+    message.pop("reply_markup")
+    return {"update_id": update_id, "message": {k: v for k, v in message.items() if v is not None}}
+
+
+def test_updates_ptb_cannot_build_or_did_not_ask_for_are_emptied_to_their_id() -> None:
+    business = {"update_id": 8, "business_message": typed(8, "/retrain")["message"]}
+    answer = {
+        "ok": True,
+        "result": [
+            typed(1),
+            typed("2"),  # a numeric string: still an id
+            typed("two"),  # no usable id: dropped
+            typed(3, date=None),  # PTB's Message needs a date
+            typed(4, chat={"id": "x", "type": "private"}),
+            {"update_id": 5, "callback_query": "x"},
+            {**press(6), "callback_query": {**press(6)["callback_query"], "from": None}},
+            {"update_id": 7, "poll": {"id": "p"}},
+            business,  # not asked for: a relayed admin command must not act
+            {"update_id": 9},
+            None,
+            press(10),
+        ],
+    }
+    on_polled(Inbox(max_concurrent_updates=1))(answer)
+    kept = answer["result"]
+    assert [u["update_id"] for u in kept] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+    assert kept[0]["message"]["text"] == "/help" and kept[1]["message"]["text"] == "/help"
+    assert kept[-1]["callback_query"]["data"] == "r:50:5"
+    assert all(u == {"update_id": u["update_id"]} for u in kept[2:9])
+    bot = Bot(TOKEN)
+    assert all(Update.de_json(u, bot) is not None for u in kept)  # PTB builds every one
+
+
+def test_a_malformed_update_is_logged_once(caplog: pytest.LogCaptureFixture) -> None:
+    take = on_polled(Inbox(max_concurrent_updates=1))
+    for update_id in range(1, 4):
+        take({"ok": True, "result": [typed(update_id, date=None)]})
+    assert [r.getMessage() for r in caplog.records] == [
+        "the Bot API sent a malformed message update; skipped it (said once)"
+    ]

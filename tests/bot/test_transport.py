@@ -7,6 +7,7 @@ import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
+import orjson
 import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, NetworkError, TelegramError, TimedOut
@@ -69,6 +70,14 @@ def test_answers_that_are_not_utf8_are_repaired_and_broken_ones_refused() -> Non
     assert repaired == {"ok": True, "result": "Am\ufffdlie"}
     with pytest.raises(TelegramError, match="Invalid server response"):
         request.parse_json_payload(b'{"ok": tru')
+    with pytest.raises(TelegramError, match="Invalid server response"):
+        request.parse_json_payload(b"404: Not Found")  # a proxy's page, not the Bot API
+
+
+def test_a_lone_surrogate_becomes_text_the_inbox_can_store() -> None:
+    answer = AiohttpRequest(1).parse_json_payload(b'{"ok": true, "result": "a\\ud800b"}')
+    assert answer == {"ok": True, "result": "a?b"}
+    assert orjson.dumps(answer)  # the inbox writes updates with orjson; "\ud800" it refuses
 
 
 async def test_a_safe_call_is_repeated_after_server_errors(server: FakeBotApi) -> None:

@@ -128,6 +128,11 @@ class FakeBotApi:
     def chat(self, chat_id: int) -> FakeChat:
         return self.state.chats[chat_id]
 
+    def push_raw(self, update: dict[str, Any]) -> int:
+        """Deliver an update exactly as given (malformed, or of a kind the bot did not ask
+        for), as a broken or hostile Bot API server would; returns its update id."""
+        return self.state.push_raw(update)
+
     def inject(self, method: str, *faults: Fault) -> None:
         """Queue faults for the next calls of ``method`` (one fault per call)."""
         self._faults[method.lower()].extend(faults)
