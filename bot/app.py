@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import logging
 from collections.abc import Callable, Coroutine
@@ -23,6 +25,7 @@ from telegram.request import BaseRequest
 from bot import callbacks as cb
 from bot.commands import in_scope, menu_of
 from bot.config import Settings
+from bot.edits import EDITS_KEY, Edits
 from bot.handlers import admin, errors, group, private
 from bot.inbox import Inbox
 from bot.polling import on_polled
@@ -33,6 +36,7 @@ log = logging.getLogger(__name__)
 # PTB's Application is generic in six types; the bot uses the defaults throughout.
 App = Application[Any, Any, Any, Any, Any, Any]
 REJECTED_KEY = "token_rejected"  # bot_data: Telegram refused the token while polling
+SHUTDOWN_EDITS_S = 3.0  # how long a stopping bot waits to finish a group's edits
 TRANSPORTS_KEY = "transports"  # bot_data: the HTTP transports, to close if start-up fails
 
 
@@ -64,6 +68,7 @@ def build_application(settings: Settings, request: BaseRequest | None = None) ->
     if settings.telegram_api_base_url:
         builder = builder.base_url(settings.telegram_api_base_url)
     application = builder.build()
+    application.bot_data[EDITS_KEY] = Edits()
     if polling is not None:
         polling.on_rejected = _stop_when_rejected(application)
         application.bot_data[TRANSPORTS_KEY] = (application.bot.request, polling)
@@ -155,6 +160,9 @@ def _post_init(settings: Settings, inbox: Inbox) -> Callable[[App], Coroutine[An
 
 def _post_shutdown(inbox: Inbox) -> Callable[[App], Coroutine[Any, Any, None]]:
     async def post_shutdown(application: App) -> None:
+        with contextlib.suppress(TimeoutError):  # a group's edits are not worth a hang
+            async with asyncio.timeout(SHUTDOWN_EDITS_S):
+                await application.bot_data[EDITS_KEY].flush()
         inbox.detach()
         resources = application.bot_data.pop(RESOURCES_KEY, None)
         if resources is not None:

@@ -28,9 +28,9 @@ from typing import Any
 
 import orjson
 from telegram import Bot, Update
-from telegram.ext import SimpleUpdateProcessor
 
 from bot.inbox_store import HANDLING, Handling
+from bot.lanes import ChatLanes
 from bot.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -142,14 +142,14 @@ class DurableQueue(asyncio.Queue[Any]):
         await super().put(item)
 
 
-class InboxProcessor(SimpleUpdateProcessor):
-    """Runs updates like PTB's default processor, then marks each one handled."""
+class InboxProcessor(ChatLanes):
+    """Runs updates one chat at a time (:class:`ChatLanes`), then marks each one handled."""
 
     def __init__(self, max_concurrent_updates: int, inbox: Inbox) -> None:
         super().__init__(max_concurrent_updates)
         self._inbox = inbox
 
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+    async def run(self, update: object, coroutine: Awaitable[Any]) -> None:
         if not isinstance(update, Update):
             await coroutine
             return

@@ -13,6 +13,7 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot import telegram_io
+from bot.edits import EDITS_KEY, Edits
 from bot.movienight.flow import Group, GroupChat, GroupOutcome
 from bot.replies import EXPIRED, Person, Reply
 from bot.runtime import RESOURCES_KEY
@@ -82,10 +83,14 @@ async def poll(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def _carry_out(context: ContextTypes.DEFAULT_TYPE, outcome: GroupOutcome) -> None:
     bot, group, chat_id = context.bot, _group(context), outcome.chat_id
-    for message_id, reply in outcome.edits:
-        await telegram_io.edit(bot, chat_id, message_id, reply)
+    edits: Edits = context.bot_data[EDITS_KEY]
+    for message_id, reply in outcome.edits:  # not awaited: see bot/edits.py
+        edits.submit(bot, chat_id, message_id, reply)
     for reply in outcome.send:
         await telegram_io.send(bot, chat_id, reply)
+    if outcome.hint_post is not None:
+        night_id, reply = outcome.hint_post
+        group.hint_posted(night_id, await telegram_io.send(bot, chat_id, reply))
     if outcome.night_post is not None:
         night_id, reply = outcome.night_post
         message_id = await telegram_io.send(bot, chat_id, reply)

@@ -43,9 +43,11 @@ class Group:
         self.service = service
         self.nights = NightService(service)
         self._clock = clock
-        # (night, user) already told to rate films first. In memory: after a restart someone
-        # may be told twice, which is harmless.
-        self._told: set[tuple[int, int]] = set()
+        # Who joined each night with too few ratings, told so in one message per night that
+        # grows as more join (not a message each: 20 a minute is all a group gets). In
+        # memory: after a restart someone may be told twice, which is harmless.
+        self._told: dict[int, list[tuple[int, str]]] = {}  # night -> (user id, name)
+        self._hints: dict[int, int] = {}  # night -> id of the message that tells them
 
     # ------------------------------------------------------------------ commands
 
@@ -134,14 +136,22 @@ class Group:
         out = GroupOutcome(chat.chat_id, notice="You're in!" if added else "You're already in.")
         if added:
             out.edits.append((message_id, await self._night_view(night)))
-        told = (night.night_id, person.user_id)
-        if told not in self._told and await self.service.rating_count(person.user_id) < (
-            PERSONAL_AFTER
+        told = self._told.setdefault(night.night_id, [])
+        if (
+            person.user_id not in (user for user, _ in told)
+            and await self.service.rating_count(person.user_id) < PERSONAL_AFTER
         ):
-            self._told.add(told)
-            out.send.append(views.rate_first(person.first_name, chat.bot_username))
+            told.append((person.user_id, person.first_name))
+            hint = views.rate_first([name for _, name in told], chat.bot_username)
+            if night.night_id in self._hints:
+                out.edits.append((self._hints[night.night_id], hint))
+            else:
+                out.hint_post = (night.night_id, hint)
             out.notice = "You're in! Rate a few films with me first — the link is in the chat."
         return out
+
+    def hint_posted(self, night_id: int, message_id: int) -> None:
+        self._hints[night_id] = message_id
 
     async def _leave(
         self, person: Person, chat: GroupChat, night: MovieNight, message_id: int
@@ -251,7 +261,8 @@ class Group:
         item_id = ballot.films[best][0]
         if not await self.nights.close_vote(night_id, item_id):
             return None
-        self._told = {told for told in self._told if told[0] != night_id}
+        self._told.pop(night_id, None)
+        self._hints.pop(night_id, None)
         film = self._film(item_id)
         out = GroupOutcome(night.chat_id)
         if film is not None:

@@ -44,5 +44,6 @@ class GroupOutcome:
     edits: list[tuple[int, Reply]] = field(default_factory=list)  # (message id, new content)
     send: list[Reply] = field(default_factory=list)
     night_post: tuple[int, Reply] | None = None  # post, then report it with night_posted()
+    hint_post: tuple[int, Reply] | None = None  # post, then report it with hint_posted()
     vote: VoteRequest | None = None
     stop: StopRequest | None = None

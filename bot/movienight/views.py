@@ -10,10 +10,22 @@ from bot.replies import Button, Reply, deep_link, escape, film_html, film_label,
 from bot.service import Film
 
 POLL_QUESTION = "Which film tonight?"
+# Characters of names in one list: the picks hold two lists and five films, and must stay
+# within Telegram's 4,096 characters however many people are in.
+NAMES_BUDGET = 1200
 
 
-def _names(names: list[str]) -> str:
-    shown = [escape(name.strip()[:32]) or "someone" for name in names]
+def _names(names: list[str], budget: int = NAMES_BUDGET) -> str:
+    """The names, as many as fit in ``budget`` characters, then how many more: a night of 500
+    members must still fit in one Telegram message (4,096 characters)."""
+    shown: list[str] = []
+    used = 0
+    for name in names:
+        html = escape(name.strip()[:32]) or "someone"
+        if shown and used + len(html) + 2 > budget:
+            return ", ".join(shown) + f" and {len(names) - len(shown)} more"
+        shown.append(html)
+        used += len(html) + 2
     return ", ".join(shown)
 
 
@@ -66,12 +78,12 @@ def night_running(voting: bool) -> Reply:
     )
 
 
-def rate_first(first_name: str, bot_username: str) -> Reply:
-    """For a member who joined with too few ratings: told once per night, in the group."""
-    name = escape(first_name.strip()[:32]) or "You"
+def rate_first(first_names: list[str], bot_username: str) -> Reply:
+    """For the members who joined with too few ratings: one message a night, in the group,
+    edited as more of them join."""
     return Reply(
-        f"{name}, you're in! I don't know your taste yet, so the picks leave you out until you "
-        "rate a few films with me in a private chat — it takes a minute.",
+        f"{_names(first_names)}, you're in! I don't know your taste yet, so the picks leave you "
+        "out until you rate a few films with me in a private chat — it takes a minute.",
         [[Button("Rate films with me", url=deep_link(bot_username))]],
     )
 
@@ -91,12 +103,13 @@ def group_picks(
     described: str,
     threshold: float | None,
 ) -> Reply:
-    """The films put to the vote: (film, group's predicted stars, whom it suits best)."""
+    """The films put to the vote: (film, group's predicted stars, whom it suits best; not
+    shown)."""
     head = "<b>Picks for tonight</b>" + (f" — {escape(described)}" if described else "")
     lines = [f"{head}\nFor {_names(counted)}", ""]
-    for n, (film, score, best_for) in enumerate(picks, start=1):
+    for n, (film, score, _) in enumerate(picks, start=1):
+        # Not whom it suits best: that would tell the group what one member likes.
         lines.append(f"{n}. {film_html(film)} — {stars_text(score)} for the group")
-        lines.append(f"    <i>suits {_names([best_for])} best</i>")
     lines.append("")
     if threshold is None:
         lines.append("Your tastes differ a lot: some of these may not be for everyone.")
