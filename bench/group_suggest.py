@@ -80,7 +80,7 @@ async def run(model: FactorModel, members: int, ratings: int, rounds: int) -> di
             suggest_times.append(time.perf_counter() - t0)
             assert out.vote is not None and len(out.vote.options) == 5, out
             await group.vote_posted(night_id, f"poll-{round_}", message_id + 1)
-            await group.vote_closed(night_id, [1, 0, 0, 0, 0])
+            await group.vote_closed(night_id)
         await storage.close()
     return {"suggest": latency_ms(suggest_times), "join": latency_ms(join_times)}
 

@@ -17,6 +17,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
+    PollAnswerHandler,
     PollHandler,
     filters,
 )
@@ -85,6 +86,7 @@ def build_application(settings: Settings, request: BaseRequest | None = None) ->
     night_buttons = cb.pattern(cb.NightJoin, cb.NightLeave, cb.NightSuggest, cb.NightVote)
     application.add_handler(CallbackQueryHandler(group.button, pattern=night_buttons))
     application.add_handler(PollHandler(group.poll))
+    application.add_handler(PollAnswerHandler(group.poll_answer))
 
     private_chat = new_message & filters.ChatType.PRIVATE
     for command in in_scope("admin"):
@@ -133,6 +135,7 @@ def _post_init(settings: Settings, inbox: Inbox) -> Callable[[App], Coroutine[An
     async def post_init(application: App) -> None:
         resources = await open_resources(settings)
         application.bot_data[RESOURCES_KEY] = resources
+        inbox.processor.poll_chats = resources.group.poll_chats  # votes in their group's lane
         replayed = await inbox.attach(resources.storage, application.bot)
         if replayed:
             log.warning("%d update(s) taken before a crash were not handled: handling them now",
@@ -147,7 +150,12 @@ def _post_init(settings: Settings, inbox: Inbox) -> Callable[[App], Coroutine[An
         )
         if application.job_queue is not None:
             application.job_queue.run_daily(
-                admin.nightly, time=settings.retrain_at, name="nightly-retraining"
+                admin.nightly,
+                time=settings.retrain_at,
+                name="nightly-retraining",
+                # A pause or a clock jump over RETRAIN_TIME runs the night's job late, once,
+                # instead of skipping it (APScheduler's default grace is one second).
+                job_kwargs={"misfire_grace_time": None, "coalesce": True},
             )
         # What is loaded by now (libraries, model, catalogue: ~290,000 objects) lives as long
         # as the process, yet every full collection walked it: 160 ms with the chat stalled,

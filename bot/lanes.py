@@ -11,7 +11,7 @@ and holds at most one of them. A user flooding their own chat is held back the s
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from typing import Any
 
 from telegram import Update
@@ -21,11 +21,21 @@ from telegram.ext import BaseUpdateProcessor
 _WAITING_AT_MOST = 1_000_000
 
 
-def lane_of(update: object) -> int | None:
-    """The chat an update belongs to (the user's, for a button under an inline message);
-    None for updates of no chat, such as a poll's new counts."""
+def lane_of(update: object, poll_chats: Mapping[str, int]) -> int | None:
+    """The chat an update belongs to: a vote or a poll's new state is in the chat of its poll
+    (``poll_chats``, when known), a button under an inline message in its user's; None for
+    updates of no chat or user."""
     if not isinstance(update, Update):
         return None
+    poll_id = (
+        update.poll.id
+        if update.poll is not None
+        else update.poll_answer.poll_id
+        if update.poll_answer is not None
+        else None
+    )
+    if poll_id is not None and poll_id in poll_chats:
+        return poll_chats[poll_id]
     if update.effective_chat is not None:
         return update.effective_chat.id
     return update.effective_user.id if update.effective_user is not None else None
@@ -41,9 +51,10 @@ class ChatLanes(BaseUpdateProcessor):
         self.slots = max_concurrent_updates
         self._slots = asyncio.Semaphore(max_concurrent_updates)
         self._lanes: dict[int, tuple[asyncio.Lock, int]] = {}  # chat -> (lock, users of it)
+        self.poll_chats: Mapping[str, int] = {}  # poll id -> chat, kept by the movie nights
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        lane = lane_of(update)
+        lane = lane_of(update, self.poll_chats)
         if lane is None:
             async with self._slots:
                 await self.run(update, coroutine)

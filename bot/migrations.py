@@ -180,6 +180,18 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # 6: pruning the inbox scanned the whole table (a day of updates: millions of rows on a
     # busy bot) every thousand updates; by receipt time it is a range of this index.
     ("CREATE INDEX inbox_by_age ON inbox (received_at)",),
+    # 7: a movie night's votes, by voter: only the night's participants count, and the poll
+    # (no longer anonymous) says who voted. A forgotten user's vote goes with them.
+    (
+        """
+        CREATE TABLE night_votes (
+            night_id INTEGER NOT NULL REFERENCES movie_nights (night_id) ON DELETE CASCADE,
+            user_id  INTEGER NOT NULL REFERENCES users (user_id) ON DELETE CASCADE,
+            position INTEGER NOT NULL CHECK (position BETWEEN 0 AND 11),
+            PRIMARY KEY (night_id, user_id, position)
+        ) WITHOUT ROWID
+        """,
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

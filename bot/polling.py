@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 # What the bot asks Telegram for, and all its handlers act on: an update of another kind
 # (an edited message, a business message carrying an admin's "/retrain") is dropped.
-ALLOWED_UPDATES = ("message", "callback_query", "poll")
+ALLOWED_UPDATES = ("message", "callback_query", "poll", "poll_answer")
 
 # What PTB needs of each kind to build it: a field's type, or the shape of a nested object.
 Shape = Mapping[str, "type | Shape"]
@@ -33,6 +33,7 @@ _CHAT: Shape = {"id": int, "type": str}
 _MESSAGE: Shape = {"message_id": int, "date": int, "chat": _CHAT}
 _QUERY: Shape = {"id": str, "from": _USER, "chat_instance": str}
 _OPTION: Shape = {"text": str, "voter_count": int}
+_ANSWER: Shape = {"poll_id": str, "option_ids": list}
 _POLL: Shape = {
     "id": str,
     "question": str,
@@ -113,6 +114,12 @@ def _problem(update: dict[str, Any]) -> str | None:
         fine = _fits(body, _MESSAGE) and _fits_if_there(body, "from", _USER)
     elif kind == "callback_query":
         fine = _fits(body, _QUERY) and _fits_if_there(body, "message", _MESSAGE)
+    elif kind == "poll_answer":
+        fine = (
+            _fits(body, _ANSWER)
+            and _fits_if_there(body, "user", _USER)
+            and all(isinstance(option, int) for option in body["option_ids"])
+        )
     else:
         fine = _fits(body, _POLL) and all(_fits(option, _OPTION) for option in body["options"])
     return None if fine else f"a malformed {kind} update"

@@ -68,14 +68,21 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def poll(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A poll's new state: everyone in has voted, or it was closed."""
+    """A poll's new state: it may have been closed."""
     state = update.poll
     assert state is not None
-    outcome = await _group(context).poll_changed(
-        state.id,
-        [option.voter_count for option in state.options],
-        state.total_voter_count,
-        state.is_closed,
+    outcome = await _group(context).poll_changed(state.id, state.is_closed)
+    if outcome is not None:
+        await _carry_out(context, outcome)
+
+
+async def poll_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A vote in a night's poll: counted when the voter is in the night."""
+    answer = update.poll_answer
+    if answer is None or answer.user is None:
+        return  # voted as a channel: nobody who can be in a night
+    outcome = await _group(context).poll_answer(
+        answer.poll_id, answer.user.id, list(answer.option_ids)
     )
     if outcome is not None:
         await _carry_out(context, outcome)
@@ -101,7 +108,8 @@ async def _carry_out(context: ContextTypes.DEFAULT_TYPE, outcome: GroupOutcome) 
             chat_id,
             vote.question,
             vote.options,
-            is_anonymous=True,
+            # Not anonymous: the bot must know who voted, to count only people who are in.
+            is_anonymous=False,
             reply_markup=telegram_io.markup(Reply(vote.question, vote.buttons)),
         )
         assert sent.poll is not None
@@ -109,18 +117,16 @@ async def _carry_out(context: ContextTypes.DEFAULT_TYPE, outcome: GroupOutcome) 
     if outcome.stop is not None:
         stop = outcome.stop
         try:
-            stopped = await bot.stop_poll(chat_id, stop.message_id)
+            await bot.stop_poll(chat_id, stop.message_id)
         except BadRequest as exc:
             if "already" in exc.message.lower():
                 return  # closed by another press or update, which announces the pick
             if "not found" not in exc.message.lower():
                 raise
-            log.info("the poll of night %s is gone; picking by predicted stars", stop.night_id)
-            votes = []
+            log.info("the poll of night %s is gone; counting the votes it had", stop.night_id)
         else:
-            votes = [option.voter_count for option in stopped.options]
             await _drop_keyboard(bot, chat_id, stop.message_id)
-        follow = await group.vote_closed(stop.night_id, votes)
+        follow = await group.vote_closed(stop.night_id)
         if follow is not None:
             await _carry_out(context, follow)
 

@@ -48,6 +48,9 @@ class Group:
         # memory: after a restart someone may be told twice, which is harmless.
         self._told: dict[int, list[tuple[int, str]]] = {}  # night -> (user id, name)
         self._hints: dict[int, int] = {}  # night -> id of the message that tells them
+        # The group chat of each poll put to a vote, so that votes (which name no chat) run
+        # in their group's lane, after the presses before them (bot/lanes.py).
+        self.poll_chats: dict[str, int] = {}
 
     # ------------------------------------------------------------------ commands
 
@@ -78,12 +81,15 @@ class Group:
         current = await self.nights.current(chat.chat_id)
         if current is not None:
             # One night at a time: a second /movienight points at the running one rather than
-            # wiping who joined. Only a night nobody finished in 12 hours, or a vote whose poll
-            # never got out, gives way to a new one.
+            # wiping who joined. Only a night nobody finished in 12 hours, a night whose
+            # message never got out (a failed send, a crash before it), or a vote whose poll
+            # never got out, gives way to a new one. (A group's updates run one at a time,
+            # so no night is between its creation and its post here.)
             ballot = await self.nights.ballot(current.night_id)
             lost_poll = current.status == "voting" and ballot is not None and not ballot.poll_id
+            lost_post = current.message_id is None
             fresh = self._clock() - current.created_at < STALE_AFTER_S
-            if fresh and not lost_poll:
+            if fresh and not lost_poll and not lost_post:
                 out.send.append(views.night_running(current.status == "voting"))
                 return out
             await self.nights.cancel(current.night_id)
@@ -221,6 +227,9 @@ class Group:
 
     async def vote_posted(self, night_id: int, poll_id: str, message_id: int) -> None:
         await self.nights.vote_posted(night_id, poll_id, message_id)
+        night = await self.nights.night(night_id)
+        if night is not None:
+            self.poll_chats[poll_id] = night.chat_id
 
     async def _close(
         self, person: Person, chat: GroupChat, night: MovieNight, message_id: int
@@ -231,32 +240,41 @@ class Group:
             chat.chat_id, notice="Counting the votes…", stop=StopRequest(night.night_id, message_id)
         )
 
-    async def poll_changed(
-        self, poll_id: str, votes: list[int], voters: int, closed: bool
+    async def poll_answer(
+        self, poll_id: str, user_id: int, options: list[int]
     ) -> GroupOutcome | None:
-        """A poll's new state: once everyone who is in has voted, stop it; a closed poll
-        announces the pick. None when there is nothing to do."""
+        """Someone voted (or took their vote back). Only people who are in count; once every
+        one of them has voted, the vote stops. None when there is nothing to do."""
         night = await self.nights.by_poll(poll_id)
         if night is None or night.status != "voting":
             return None
-        if closed:
-            return await self.vote_closed(night.night_id, votes)
-        if voters < len(await self.nights.participants(night.night_id)):
-            return None
+        if not await self.nights.record_vote(night.night_id, user_id, options):
+            return None  # not in the night: the poll shows the vote, the count ignores it
         ballot = await self.nights.ballot(night.night_id)
         if ballot is None or ballot.poll_message_id is None:
             return None
+        _, voters = await self.nights.vote_counts(night.night_id, len(ballot.films))
+        if voters < len(await self.nights.participants(night.night_id)):
+            return None
         return GroupOutcome(night.chat_id, stop=StopRequest(night.night_id, ballot.poll_message_id))
 
-    async def vote_closed(self, night_id: int, votes: list[int]) -> GroupOutcome | None:
-        """The final counts, in poll order ([] if the poll is gone): the most votes win, ties
-        go to the group's predicted stars. None if the night was closed already."""
+    async def poll_changed(self, poll_id: str, closed: bool) -> GroupOutcome | None:
+        """A poll's new state: a closed poll announces the pick (counted from the
+        participants' votes, not the poll's totals). None when there is nothing to do."""
+        night = await self.nights.by_poll(poll_id)
+        if night is None or night.status != "voting" or not closed:
+            return None
+        return await self.vote_closed(night.night_id)
+
+    async def vote_closed(self, night_id: int) -> GroupOutcome | None:
+        """Count the participants' votes: the most votes win, ties go to the group's predicted
+        stars. None if the night was closed already."""
         night = await self.nights.night(night_id)
         ballot = await self.nights.ballot(night_id)
         if night is None or ballot is None or night.status != "voting" or not ballot.films:
             return None
         scores = [score for _, score in ballot.films]
-        counts = [int(v) for v in votes[: len(scores)]] + [0] * max(0, len(scores) - len(votes))
+        counts, _ = await self.nights.vote_counts(night_id, len(scores))
         best = maths.winner(counts, scores)
         item_id = ballot.films[best][0]
         if not await self.nights.close_vote(night_id, item_id):

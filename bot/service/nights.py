@@ -122,6 +122,14 @@ class NightService:
     async def vote_posted(self, night_id: int, poll_id: str, message_id: int) -> None:
         await self._storage.set_night_poll(night_id, poll_id, message_id)
 
+    async def record_vote(self, night_id: int, user_id: int, positions: Sequence[int]) -> bool:
+        """A participant's vote, replacing theirs; False (not stored) for someone not in."""
+        return await self._storage.record_vote(night_id, user_id, positions)
+
+    async def vote_counts(self, night_id: int, options: int) -> tuple[list[int], int]:
+        """Votes per option from people in the night, and how many of them voted."""
+        return await self._storage.vote_counts(night_id, options)
+
     async def close_vote(self, night_id: int, picked_item: int) -> bool:
         """False when the vote was closed already by another path."""
         return await self._storage.close_vote(night_id, picked_item)

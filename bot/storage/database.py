@@ -90,6 +90,8 @@ class Database:
                 else:
                     db.execute("PRAGMA journal_mode = WAL")
                     db.execute("PRAGMA synchronous = NORMAL")
+                    # Deleted rows are overwritten, not left in free pages: /forget means gone.
+                    db.execute("PRAGMA secure_delete = ON")
                     migrate(db, path=str(path))
             except BaseException:
                 db.close()

@@ -157,6 +157,43 @@ class NightStore(Database):
             (poll_id, message_id, night_id),
         )
 
+    async def record_vote(self, night_id: int, user_id: int, positions: Sequence[int]) -> bool:
+        """Replace a participant's vote (no positions: they took it back). False, and nothing
+        stored, when the user is not in the night: outsiders do not vote."""
+
+        def write(db: sqlite3.Connection) -> bool:
+            member = fetch(
+                db,
+                "SELECT 1 FROM night_participants WHERE night_id = ? AND user_id = ?",
+                (night_id, user_id),
+            )
+            if not member:
+                return False
+            db.execute(
+                "DELETE FROM night_votes WHERE night_id = ? AND user_id = ?", (night_id, user_id)
+            )
+            db.executemany(
+                "INSERT INTO night_votes (night_id, user_id, position) VALUES (?, ?, ?)",
+                [(night_id, user_id, int(p)) for p in set(positions)],
+            )
+            return True
+
+        return await self.transaction(write, marks_handled=True)
+
+    async def vote_counts(self, night_id: int, options: int) -> tuple[list[int], int]:
+        """Votes for each of the night's ``options`` from people still in it, and how many of
+        them have voted."""
+        rows = await self.read(
+            "SELECT v.position, v.user_id FROM night_votes v JOIN night_participants p "
+            "USING (night_id, user_id) WHERE v.night_id = ?",
+            (night_id,),
+        )
+        counts = [0] * options
+        for position, _ in rows:
+            if 0 <= position < options:
+                counts[position] += 1
+        return counts, len({user for _, user in rows})
+
     async def ballot(self, night_id: int) -> Ballot | None:
         """The night's vote; None for an unknown night (films are () before the vote)."""
         # One query, so the night and its films come from the same snapshot; on the reading

@@ -3,7 +3,9 @@ and the whole-database views that retraining and /stats read."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from collections.abc import Iterable
 
 from bot.storage.database import Database, check_id, check_stars, fetch
 from bot.storage.records import (
@@ -77,11 +79,24 @@ class PeopleStore(Database):
 
     async def forget_user(self, user_id: int) -> bool:
         """Delete the user and, by cascade, their ratings, dismissals, answers, watchlist,
-        group memberships and movie-night places. True when there was such a user."""
+        group memberships and movie-night places. True when there was such a user.
+
+        The write-ahead log is then checkpointed and truncated: until then it would still hold
+        the deleted rows (their name, their searches) in plain bytes."""
         deleted = await self.write(
             "DELETE FROM users WHERE user_id = ? RETURNING 1", (user_id,), marks_handled=True
         )
+        if deleted:
+            await self.write("PRAGMA wal_checkpoint(TRUNCATE)")
         return bool(deleted)
+
+    async def existing_users(self, user_ids: Iterable[int]) -> set[int]:
+        """Which of these users the bot still knows (the others were forgotten)."""
+        rows = await self.read(
+            "SELECT user_id FROM users WHERE user_id IN (SELECT value FROM json_each(?))",
+            (json.dumps([int(u) for u in user_ids]),),
+        )
+        return {user_id for (user_id,) in rows}
 
     # -- ratings and dismissals ---------------------------------------------------------------
 

@@ -56,5 +56,5 @@ async def test_two_slots_run_two_chats_at_once() -> None:
 
 
 def test_updates_of_no_chat_have_no_lane() -> None:
-    assert lane_of(update(1, -5)) == -5
-    assert lane_of(Update(2)) is None and lane_of("not an update") is None
+    assert lane_of(update(1, -5), {}) == -5
+    assert lane_of(Update(2), {}) is None and lane_of("not an update", {}) is None

@@ -62,6 +62,12 @@ async def press(
     return await group.button(person, chat, message_id, cb.build(action))
 
 
+async def votes(group: Group, chosen: dict[Person, int]) -> None:
+    """Each person votes for one option of the night's poll ("poll-1")."""
+    for person, option in chosen.items():
+        await group.poll_answer("poll-1", person.user_id, [option])
+
+
 def labels(reply: Reply) -> list[str]:
     return [button.label for row in reply.buttons for button in row]
 
@@ -120,6 +126,16 @@ async def test_a_stale_night_gives_way_to_a_new_one(service: MovieService) -> No
     assert out.night_post is not None and out.night_post[0] != old
     assert [(m, "ran out of time" in r.text) for m, r in out.edits] == [(NIGHT_MESSAGE, True)]
     night = await service.storage.night(old)
+    assert night is not None and night.status == "cancelled"
+
+
+async def test_a_night_whose_message_never_got_out_gives_way_at_once(group: Group) -> None:
+    lost = await group.command(ALICE, CLUB, "movienight", addressed=False)
+    assert lost.night_post is not None  # ...but the send failed, or the bot died: no message
+    out = await group.command(BOB, CLUB, "movienight", addressed=False)
+    assert out.night_post is not None and out.night_post[0] != lost.night_post[0]
+    assert out.send == [] and out.edits == []  # no "tap I'm in above": there is nothing above
+    night = await group.service.storage.night(lost.night_post[0])
     assert night is not None and night.status == "cancelled"
 
 
@@ -273,13 +289,14 @@ async def test_close_vote_announces_the_most_voted_film(
     assert out.stop == StopRequest(night_id, POLL_MESSAGE)
     ballot = await service.storage.ballot(night_id)
     assert ballot is not None
-    closed = await group.vote_closed(night_id, [0, 2, 1, 0, 0])
+    await votes(group, {ALICE: 1, BOB: 1, CAROL: 2})
+    closed = await group.vote_closed(night_id)
     assert closed is not None and closed.chat_id == CLUB.chat_id
     winner = service.film(ballot.films[1][0])
     assert "Tonight's film: <b>" + winner.title in closed.send[0].text
     assert "2 of 3 votes" in closed.send[0].text and "tie" not in closed.send[0].text
     assert "tonight: <b>" + winner.title in edited_text(closed)
-    assert await group.vote_closed(night_id, [0, 0, 0, 0, 3]) is None  # announced once
+    assert await group.vote_closed(night_id) is None  # announced once
     for action in (cb.NightJoin(night_id), cb.NightSuggest(night_id)):
         for message in (NIGHT_MESSAGE, POLL_MESSAGE):
             assert (await press(group, ALICE, action, message)).notice == EXPIRED
@@ -293,7 +310,8 @@ async def test_a_tie_goes_to_the_groups_predicted_score(
     await suggest(group, night_id)
     ballot = await service.storage.ballot(night_id)
     assert ballot is not None
-    closed = await group.vote_closed(night_id, [0, 0, 1, 0, 1])
+    await votes(group, {ALICE: 2, BOB: 4})
+    closed = await group.vote_closed(night_id)
     assert closed is not None
     assert service.film(ballot.films[2][0]).title in closed.send[0].text  # scored higher
     assert "It was a tie" in closed.send[0].text
@@ -307,24 +325,34 @@ async def test_outsiders_cannot_close_and_nobody_voting_picks_the_top_film(
     await suggest(group, night_id)
     outsider = await press(group, BOB, cb.NightSuggest(night_id), POLL_MESSAGE)
     assert outsider.stop is None and "Only people who are in" in (outsider.notice or "")
-    closed = await group.vote_closed(night_id, [])  # the poll was deleted
+    await votes(group, {BOB: 3})  # not in: the poll shows it, the count does not
+    closed = await group.vote_closed(night_id)
     ballot = await service.storage.ballot(night_id)
     assert closed is not None and ballot is not None
     assert closed.send[0].text.startswith("Nobody voted")
     assert ballot.picked_item == ballot.films[0][0]
 
 
-async def test_poll_updates_stop_the_vote_once_everyone_in_has_voted(group: Group) -> None:
+async def test_votes_stop_the_vote_once_everyone_in_has_voted_and_outsiders_never_count(
+    group: Group, service: MovieService
+) -> None:
     night_id, _ = await start(group)
     await everyone_in(group, night_id)
     await suggest(group, night_id)
-    assert await group.poll_changed("poll-1", [1, 1, 0, 0, 0], 2, closed=False) is None
-    assert await group.poll_changed("someone-elses", [3], 3, closed=False) is None
-    out = await group.poll_changed("poll-1", [1, 1, 0, 1, 0], 3, closed=False)
+    assert await group.poll_answer("poll-1", ALICE.user_id, [0]) is None
+    assert await group.poll_answer("poll-1", BOB.user_id, [1]) is None
+    outsiders = [await group.poll_answer("poll-1", 100 + n, [3]) for n in range(2)]
+    assert outsiders == [None, None], "two outsiders must not stop the vote"
+    assert await group.poll_answer("someone-elses", CAROL.user_id, [3]) is None
+    assert await group.poll_changed("poll-1", closed=False) is None
+    out = await group.poll_answer("poll-1", CAROL.user_id, [3])
     assert out is not None and out.stop == StopRequest(night_id, POLL_MESSAGE)
-    closed = await group.poll_changed("poll-1", [1, 1, 0, 1, 0], 3, closed=True)
+    closed = await group.poll_changed("poll-1", closed=True)
     assert closed is not None and "Tonight's film" in closed.send[0].text
-    assert await group.poll_changed("poll-1", [1, 1, 0, 1, 0], 3, closed=True) is None
+    assert "1 of 3 votes" in closed.send[0].text  # the outsiders' film had 3 in the poll
+    ballot = await service.storage.ballot(night_id)
+    assert ballot is not None and ballot.picked_item == ballot.films[0][0]  # the tie's best
+    assert await group.poll_changed("poll-1", closed=True) is None
 
 
 # -- expiry and commands ------------------------------------------------------------------------

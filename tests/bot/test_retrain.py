@@ -12,7 +12,7 @@ from telegram.ext import CallbackContext
 from bot.app import build_application
 from bot.config import load_settings
 from bot.handlers import admin
-from bot.retrain import Retrainer, _swap_files, better_or_equal, training_config
+from bot.retrain import Retrainer, better_or_equal, training_config
 from bot.runtime import RESOURCES_KEY
 from bot.service import MovieService
 from bot.storage import Storage
@@ -28,15 +28,6 @@ def test_a_candidate_serves_unless_worse_beyond_the_tolerance() -> None:
     assert better_or_equal({"rmse": 0.904, "ndcg@10": 0.395}, old)
     assert not better_or_equal({"rmse": 0.91, "ndcg@10": 0.45}, old)
     assert not better_or_equal({"rmse": 0.85, "ndcg@10": 0.38}, old)
-
-
-def test_swapping_files_keeps_both_whole(tmp_path: Path) -> None:
-    a, b = tmp_path / "a", tmp_path / "b"
-    a.write_text("serving")
-    b.write_text("previous")
-    _swap_files(a, b)
-    assert (a.read_text(), b.read_text()) == ("previous", "serving")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]
 
 
 async def test_nightly_runs_only_when_ratings_arrived(
@@ -94,6 +85,8 @@ async def test_the_nightly_job_is_scheduled_at_retrain_time(
         local = job.next_t.astimezone(settings.tz)
         assert local.strftime("%H:%M") == clock
         assert job.next_t - dt.datetime.now(dt.UTC) <= dt.timedelta(days=1)
+        # Run late rather than never, once however late.
+        assert job.job.misfire_grace_time is None and job.job.coalesce
     finally:
         await application.job_queue.stop()
         await application.post_shutdown(application)

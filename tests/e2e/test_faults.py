@@ -125,10 +125,10 @@ def small_disk(where: Path, size: str = "8m") -> Iterator[Path]:
 def fill(disk: Path) -> Path:
     """Write a file until the disk is full; returns it (delete it to free the space)."""
     filler = disk / "filler"
-    with open(filler, "wb") as fh, contextlib.suppress(OSError):
+    # Unbuffered: a write the disk refused is not left in a buffer for close() to retry.
+    with open(filler, "wb", buffering=0) as fh, contextlib.suppress(OSError):
         while True:
             fh.write(b"\0" * 65536)
-            fh.flush()
             os.fsync(fh.fileno())
     return filler
 

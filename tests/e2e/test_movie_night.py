@@ -4,6 +4,7 @@ rating buttons; the third has too few ratings and is sent the deep link."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 
@@ -99,6 +100,12 @@ async def test_a_movie_night_from_joining_to_the_pick(
     assert options == [f"{catalog.title(i)} ({catalog.year(i)})" for i in films]
     assert poll.button_texts == ["Close vote"]
 
+    # Two people who are not in vote first: they neither stop the vote nor count.
+    for outsider in (server.user(205, "Dave"), server.user(206, "Eve")):
+        await outsider.vote(poll, [3])
+    await server.wait_for_poll()  # the bot took the votes...
+    await asyncio.sleep(1)  # ...and had time to act on them, had they counted
+    assert poll.poll is not None and not poll.poll["is_closed"]
     await alice.vote(poll, [1])
     await bob.vote(poll, [1])
     assert (await bob.press(poll, "Close vote")).text == "Counting the votes…"
