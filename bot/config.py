@@ -106,6 +106,10 @@ class Settings(BaseSettings):
     train_reg: float = Field(default=0.15, gt=0, le=100)
     """L2 regularisation of the star head's factors (per rating) in retraining runs."""
 
+    train_timeout_minutes: float = Field(default=120, gt=0, le=7 * 24 * 60)
+    """A retraining run still training after this many minutes is stopped and recorded as
+    failed (its worker is killed), so a hung worker never blocks the next run."""
+
     @field_validator("telegram_bot_token")
     @classmethod
     def _token_shape(cls, token: SecretStr | None) -> SecretStr | None:
@@ -200,6 +204,7 @@ _FIXES: dict[str, str] = {
     "train_factors": "use a whole number between 1 and 1024",
     "train_epochs": "use a whole number between 1 and 10000",
     "train_seed": "use a whole number between 0 and 4294967295",
+    "train_timeout_minutes": "use a number of minutes above 0, at most 10080 (a week)",
 }
 
 _SECRET_FIELDS = frozenset({"telegram_bot_token"})

@@ -13,23 +13,23 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import multiprocessing
-import os
 import shutil
+import sqlite3
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
+from bot import model_files
 from bot.config import Settings
 from bot.service import MovieService
 from bot.storage import Storage
 from bot.training_worker import TrainJob, train_candidate
+from bot.worker_process import run_worker
 from recsys import FactorModel, TrainConfig
 from recsys.elicit import elicitor_for
 
@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 RMSE_TOLERANCE = 0.005  # stars: the candidate may be this much worse and still serve
 NDCG_TOLERANCE = 0.01
 Progress = Callable[[str], Awaitable[None]]
+Finished = Literal["swapped", "kept", "failed"]
+RECORD_TRIES_S = (0.5, 1, 2, 4, 8, 15)  # a busy database gets this long to record a run
 
 
 def training_config(settings: Settings) -> TrainConfig:
@@ -55,9 +57,13 @@ class AlreadyRunning(RuntimeError):
     """A run is in progress; a second one is not started."""
 
 
+class Forgotten(RuntimeError):
+    """Someone whose ratings the run trained on asked to be forgotten before it ended."""
+
+
 @dataclass(frozen=True)
 class RunReport:
-    run_id: int
+    run_id: int | None  # None: the run could not even be recorded as started
     status: str  # swapped | kept | failed
     new: dict[str, float] | None
     old: dict[str, float] | None
@@ -82,7 +88,12 @@ class Retrainer:
         self.storage = storage
         self.service = service
         self._running: asyncio.Task[RunReport] | None = None
+        self._files = asyncio.Lock()  # one swap or rollback at a time
         self.last_started: float | None = None
+        # Runs work next to the model (a candidate is then renamed, not copied, into place).
+        # Whatever a killed bot left there is removed: snapshots hold people's ratings.
+        self.workspace = settings.model_path.parent / ".training"
+        shutil.rmtree(self.workspace, ignore_errors=True)
 
     @property
     def running(self) -> bool:
@@ -90,7 +101,7 @@ class Retrainer:
 
     @property
     def previous_path(self) -> Path:
-        return self.settings.model_path.with_name(self.settings.model_path.name + ".previous")
+        return model_files.previous_of(self.settings.model_path)
 
     async def start(self, trigger: str, progress: Progress | None = None) -> RunReport:
         """Run one retraining to the end; AlreadyRunning if one is in progress."""
@@ -106,45 +117,65 @@ class Retrainer:
     async def _run(self, trigger: str, progress: Progress | None) -> RunReport:
         started = time.perf_counter()
         self.last_started = time.time()
-        run_id = await self.storage.start_run(trigger)
         report = progress or _silent
-        workdir = Path(tempfile.mkdtemp(prefix="moviebot-train-"))
+        run_id: int | None = None
+        self.workspace.mkdir(parents=True, exist_ok=True)
+        workdir = Path(tempfile.mkdtemp(prefix="run-", dir=self.workspace))
         try:
-            job = await self._prepare(workdir)
+            run_id = await self.storage.start_run(trigger)
+            job, users = await self._prepare(workdir)
             await report("training started")
             result = await self._train(job, report)
-            new, old = result["new"], result["old"]
-            comparable = result["comparable"]
-            metrics = {
-                "new": new,
-                "old": old,
-                "ratings": result["ratings"],
-                "comparable": comparable,
-            }
-            status: Literal["swapped", "kept"] = "kept"
+            forgotten = users - await self.storage.existing_users(users)
+            if forgotten:
+                raise Forgotten(
+                    f"{len(forgotten)} user(s) asked to be forgotten during the run; the "
+                    "candidate, trained on their ratings, was discarded"
+                )
+            new, old, comparable = result["new"], result["old"], result["comparable"]
+            status: Finished = "kept"
             if not comparable or better_or_equal(new, old):
                 await self._swap(Path(job.candidate))
                 status = "swapped"
-            await self.storage.finish_run(
-                run_id, status, metrics=metrics, model_version=self._version()
-            )
-            seconds = time.perf_counter() - started
-            return RunReport(run_id, status, new, old, seconds, comparable=comparable)
         except Exception as exc:  # the worker died, the data was bad, the disk was full...
-            log.exception("training run %s failed; the serving model is unchanged", run_id)
+            log.error("training run %s failed; the serving model is unchanged: %s", run_id, exc)
             error = f"{type(exc).__name__}: {exc}"[:500]
-            await self.storage.finish_run(run_id, "failed", error=error)
+            if run_id is not None:
+                await self._record(run_id, "failed", error=error)
             return RunReport(run_id, "failed", None, None, time.perf_counter() - started, error)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
+        # From here the outcome stands, swapped or kept, whether or not it can be recorded.
+        metrics = {"new": new, "old": old, "ratings": result["ratings"], "comparable": comparable}
+        await self._record(run_id, status, metrics=metrics, model_version=self._version())
+        seconds = time.perf_counter() - started
+        return RunReport(run_id, status, new, old, seconds, comparable=comparable)
 
-    async def _prepare(self, workdir: Path) -> TrainJob:
+    async def _record(self, run_id: int, status: Finished, **details: Any) -> None:
+        """Record how a run ended, waiting out a busy database for a while; a run that still
+        cannot be recorded is logged (a restart then marks it failed)."""
+        for delay in (*RECORD_TRIES_S, None):
+            try:
+                await self.storage.finish_run(run_id, status, **details)
+                return
+            except sqlite3.OperationalError as error:
+                if delay is None:
+                    log.error("could not record run %s as %s: %s", run_id, status, error)
+                    return
+                await asyncio.sleep(delay)
+
+    async def _prepare(self, workdir: Path) -> tuple[TrainJob, set[int]]:
+        """The training job, and the Telegram users whose ratings it holds. The snapshot
+        numbers users 0, 1, 2…: no Telegram id leaves the bot (the worker deletes the file
+        once read)."""
         events = await self.storage.all_ratings()
+        telegram_ids = np.array([e.user_id for e in events], np.int64)
+        users, anonymous = np.unique(telegram_ids, return_inverse=True)
         snapshot = workdir / "bot-ratings.npz"
         await asyncio.to_thread(
             np.savez,
             snapshot,
-            user_id=np.array([e.user_id for e in events], np.int64),
+            user_id=anonymous.astype(np.int64),
             item_id=np.array([e.item_id for e in events], np.int64),
             stars=np.array([e.stars for e in events], np.float32),
         )
@@ -157,39 +188,44 @@ class Retrainer:
             candidate=str(workdir / "candidate.safetensors"),
             progress=str(workdir / "progress.json"),
             config=training_config(self.settings).to_dict(),
-        )
+        ), set(users.tolist())
 
     async def _train(self, job: TrainJob, report: Progress) -> dict[str, Any]:
-        # A fresh "spawn" process: no fork of the bot's threads, event loop or sockets.
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-            future = asyncio.get_running_loop().run_in_executor(pool, train_candidate, job)
-            last = ""
-            while not future.done():
-                await asyncio.wait([future], timeout=2.0)
-                stage = _read_progress(job.progress)
-                if stage and stage != last:
-                    last = stage
-                    await report(stage)
-            return future.result()
+        last = ""
+
+        async def relay() -> None:
+            nonlocal last
+            stage = _read_progress(job.progress)
+            if stage and stage != last:
+                last = stage
+                await report(stage)
+
+        return await run_worker(
+            train_candidate,
+            job,
+            Path(job.candidate).with_name("result.json"),
+            timeout_s=self.settings.train_timeout_minutes * 60,
+            on_poll=relay,
+        )
 
     async def _swap(self, candidate: Path) -> None:
-        """Keep the serving file for rollback, rename the candidate into place, reload."""
-        target = self.settings.model_path
+        """Keep the serving file for rollback, put the candidate in its place, reload."""
         model = await asyncio.to_thread(_load_warm, candidate)  # refuse a bad file early
-        await asyncio.to_thread(_replace_keeping_previous, candidate, target, self.previous_path)
-        self.service.swap_model(model)
+        async with self._files:
+            await asyncio.to_thread(model_files.install, candidate, self.settings.model_path)
+            self.service.swap_model(model)
         log.info("now serving the retrained model (%s)", self._version())
 
     async def rollback(self) -> bool:
-        """Serve the previous model again; False when there is none."""
-        previous = self.previous_path
-        if not previous.exists():
-            return False
-        model = await asyncio.to_thread(_load_warm, previous)
-        target = self.settings.model_path
-        await asyncio.to_thread(_swap_files, target, previous)
-        self.service.swap_model(model)
+        """Serve the previous model again; False when there is none (so a second rollback
+        does not undo the first). The file on disk and the model served change together."""
+        async with self._files:
+            previous = self.previous_path
+            if not previous.exists():
+                return False
+            model = await asyncio.to_thread(_load_warm, previous)
+            await asyncio.to_thread(model_files.roll_back, self.settings.model_path)
+            self.service.swap_model(model)
         return True
 
     def _version(self) -> str:
@@ -203,22 +239,6 @@ def _load_warm(path: Path) -> FactorModel:
     model = FactorModel.load(path)
     elicitor_for(model)
     return model
-
-
-def _replace_keeping_previous(candidate: Path, target: Path, previous: Path) -> None:
-    if target.exists():
-        shutil.copy2(target, previous.with_suffix(".tmp"))
-        os.replace(previous.with_suffix(".tmp"), previous)
-    shutil.copy2(candidate, target.with_name(target.name + ".incoming"))
-    os.replace(target.with_name(target.name + ".incoming"), target)
-
-
-def _swap_files(a: Path, b: Path) -> None:
-    """Exchange two files by renames, so each is always whole."""
-    parking = a.with_name(a.name + ".swap")
-    os.replace(a, parking)
-    os.replace(b, a)
-    os.replace(parking, b)
 
 
 def _read_progress(path: str) -> str | None:

@@ -23,7 +23,9 @@ import pandas as pd
 class TrainJob:
     data_dir: str
     dataset: str
-    snapshot: str  # .npz with user_id, item_id, stars of the bot's users
+    snapshot: (
+        str  # .npz with user_id (0, 1, 2…: no Telegram ids), item_id, stars; deleted once read
+    )
     serving_model: str
     candidate: str
     progress: str
@@ -65,7 +67,9 @@ def train_candidate(job: TrainJob) -> dict[str, Any]:
     _progress(job, "reading data", 0.0)
     dataset = load_dataset(job.dataset, Path(job.data_dir))
     base = dataset.ratings
-    snapshot = np.load(job.snapshot)
+    with np.load(job.snapshot) as stored:
+        snapshot = {name: stored[name] for name in stored.files}
+    os.remove(job.snapshot)  # people's ratings: on disk no longer than needed
     ratings = combined_ratings(base, snapshot["user_id"], snapshot["item_id"], snapshot["stars"])
     train, holdout = split_holdout(ratings)
     config = TrainConfig(**job.config)
