@@ -50,3 +50,25 @@ async def test_sixty_joins_do_not_hold_up_a_private_chat(
     hints = [m for m in club.chat.bot_messages if "you're in!" in text(m)]
     assert len(hints) == 1, "one message tells everyone without ratings, not one each"
     assert f"Member {MEMBERS - 1}" in text(hints[0]) or "more, you're in!" in text(hints[0])
+
+
+async def test_one_user_flooding_heavy_commands_does_not_hold_up_another(
+    server: FakeBotApi, bot: BotProcess
+) -> None:
+    flooder, other = server.user(11, "Flo"), server.user(12, "Otto")
+    await flooder.send("/start")
+    await flooder.wait_for_message(timeout=STARTUP_S)
+    card = await flooder.wait_for_message(lambda m: "★1" in m.button_texts)
+    for stars in (5, 4, 3, 5, 4):
+        title = text(card).splitlines()[0]
+        await flooder.press(card, f"★{stars}")
+        await flooder.wait_for_edit(card, lambda m, t=title: text(m).splitlines()[0] != t)
+    for _ in range(20):  # each draws a map: the heaviest thing a user can ask for
+        await flooder.send("/map")
+    await flooder.wait_for_message(lambda m: m.photo is not None, timeout=30)  # under way
+
+    started = time.monotonic()
+    await other.send("/help")
+    await other.wait_for_message(lambda m: "What I can do" in text(m), timeout=60)
+    waited = time.monotonic() - started
+    assert waited < 5, f"another user's /help waited {waited:.1f} s behind 20 maps"
