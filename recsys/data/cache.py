@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 CACHE_DIR_NAME = ".cache"
 # Bump when the readers change what they produce, so old copies are rebuilt.
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: repeated (user, film) pairs removed, the last kept
 # Smaller files parse faster than the cache would pay for itself (ML-100k: 2 MB, 30 ms).
 CACHE_MIN_BYTES = 8 << 20
 _META = "meta"
@@ -40,6 +40,16 @@ def default_cache_dir() -> Path:
         return Path(configured)
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "moviebot"
+
+
+def last_rating_wins(ratings: pd.DataFrame) -> pd.DataFrame:
+    """One rating per (user, film): where a file repeats a pair, the later line wins (as a
+    person re-rating a film replaces their rating). Training assumes distinct pairs."""
+    repeated = ratings.duplicated(["user_id", "item_id"], keep="last")
+    if not repeated.any():
+        return ratings
+    log.warning("%d repeated (user, film) ratings: the last of each kept", int(repeated.sum()))
+    return ratings[~repeated.to_numpy()].reset_index(drop=True)
 
 
 def cached_ratings(
@@ -57,13 +67,13 @@ def cached_ratings(
     """
     stat = source.stat()
     if stat.st_size < min_bytes:
-        return build()
+        return last_rating_wins(build())
     meta = _meta(stat)
     targets = _targets(source, cache_dir)
     for target in targets:
         if (frame := _load(target, meta)) is not None:
             return frame
-    frame = build()
+    frame = last_rating_wins(build())
     for target in targets:
         try:
             _save(target, frame, meta)

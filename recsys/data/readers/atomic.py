@@ -24,7 +24,7 @@ from recsys.data.readers.catalog import (
     require,
     split_genres,
 )
-from recsys.data.readers.numeric import Field, read_numeric_table
+from recsys.data.readers.numeric import RATING, Field, read_numeric_table
 from recsys.data.titles import clean_title, display_title
 from recsys.data.types import Catalog, Dataset, ratings_frame
 
@@ -35,10 +35,10 @@ REQUIRED = (f"*{RATINGS_SUFFIX}",)
 
 # Our column for each RecBole field, and how to parse it; fields not listed are skipped.
 _RATING_FIELDS = {
-    "user_id": ("user_id", "int32"),
-    "item_id": ("item_id", "int32"),
-    "rating": ("rating", "float32"),
-    "timestamp": ("timestamp", "float64"),  # RecBole types it float
+    "user_id": Field("user_id", "int32"),
+    "item_id": Field("item_id", "int32"),
+    "rating": RATING,
+    "timestamp": Field("timestamp", "float64"),  # RecBole types it float
 }
 _TITLE_FIELDS = ("movie_title", "title")
 _GENRE_FIELDS = ("class", "genre")
@@ -81,7 +81,7 @@ def read_ratings(path: Path) -> pd.DataFrame:
     missing = [f for f in ("user_id", "item_id", "rating") if f not in names]
     if missing:
         raise DataFormatError(path, f"header lacks the field(s) {', '.join(missing)}", 1)
-    fields = [Field(*_RATING_FIELDS[n]) if n in _RATING_FIELDS else Field(n, None) for n in names]
+    fields = [_RATING_FIELDS.get(n, Field(n, None)) for n in names]
     columns = read_numeric_table(path, fields, sep="\t", skip_lines=1)
     n_rows = len(columns["user_id"])
     timestamps = columns.get("timestamp", np.zeros(n_rows))

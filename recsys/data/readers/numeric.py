@@ -21,6 +21,7 @@ import pandas as pd
 from recsys.data.errors import DataFormatError
 
 BLOCK_BYTES = 64 << 20
+MAX_LINE_BYTES = 1 << 20  # a ratings line is a few dozen bytes: past this, no line breaks
 
 # One more column than the file should have: a line with too many fields fills it, even the
 # first line (where pandas would otherwise silently turn the surplus into an index).
@@ -34,10 +35,21 @@ _WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
 @dataclass(frozen=True)
 class Field:
     """One column of the file: ``dtype`` is int32, int64, float32 or float64, or None for a
-    column that is present but not wanted (read as text, so keep such columns rare)."""
+    column that is present but not wanted (read as text, so keep such columns rare).
+    ``above``/``at_most``: the open-closed range a number must lie in, when it has one."""
 
     name: str
     dtype: str | None
+    above: float | None = None
+    at_most: float | None = None
+
+    def out_of_range(self, values: np.ndarray) -> np.ndarray:
+        bad = np.zeros(len(values), bool)
+        if self.above is not None:
+            bad |= values <= self.above
+        if self.at_most is not None:
+            bad |= values > self.at_most
+        return bad
 
 
 def read_numeric_table(
@@ -86,6 +98,10 @@ def _blocks(path: Path, skip_lines: int, block_bytes: int) -> Iterator[tuple[int
             buffer = rest + chunk
             cut = buffer.rfind(b"\n") + 1
             if cut == 0:  # one line longer than a block: keep reading
+                if len(buffer) > MAX_LINE_BYTES:
+                    raise DataFormatError(
+                        path, f"a line longer than {MAX_LINE_BYTES >> 20} MB: no line breaks?", line
+                    )
                 rest = buffer
                 continue
             block, rest = buffer[:cut], buffer[cut:]
@@ -107,7 +123,7 @@ def _parse_block(
     except (ValueError, OverflowError, pd.errors.ParserError) as exc:
         raise _diagnose(path, block, first_line, fields, sep, cause=str(exc)) from exc
     suspicious = frame[_SURPLUS].notna().any() or any(
-        not np.isfinite(frame[f.name].to_numpy()).all()
+        not np.isfinite(frame[f.name].to_numpy()).all() or f.out_of_range(frame[f.name]).any()
         for f in fields
         if f.dtype is not None and f.dtype.startswith("float")
     )
@@ -142,7 +158,7 @@ def _check_line(values: list[bytes], fields: Sequence[Field]) -> str | None:
         if field.dtype.startswith("int"):
             reason = _check_int(text, field)
         else:
-            reason = _check_float(text, field)
+            reason = _check_float(text, field) or _check_range(text, field)
         if reason is not None:
             return reason
     return None
@@ -167,9 +183,20 @@ def _check_float(text: str, field: Field) -> str | None:
     return None
 
 
+def _check_range(text: str, field: Field) -> str | None:
+    if not field.out_of_range(np.array([float(text)])).any():
+        return None
+    bounds = [f"above {field.above:g}"] if field.above is not None else []
+    bounds += [f"at most {field.at_most:g}"] if field.at_most is not None else []
+    return f"{field.name} {text} is out of range (it must be {' and '.join(bounds)})"
+
+
+# Stars: MovieLens rates 0.5 to 5 (100k: 1 to 5). Zero or less is no rating, and far above
+# the scale (1e30) is a broken file, not a taste.
+RATING = Field("rating", "float32", above=0.0, at_most=10.0)
 RATING_FIELDS = (
     Field("user_id", "int32"),
     Field("item_id", "int32"),
-    Field("rating", "float32"),
+    RATING,
     Field("timestamp", "int64"),
 )
