@@ -34,6 +34,9 @@ __all__ = ["STALE_AFTER_S", "Group", "GroupChat", "GroupOutcome", "StopRequest",
 STALE_AFTER_S = 12 * 3600  # a night this old no longer blocks a new /movienight
 _COMMANDS = by_name(GROUP)
 _PRIVATE_NAMES = frozenset(c.name for c in PRIVATE)
+# A filter must leave at least this many films before anyone's ratings are taken out: over
+# two films, which of them came up would tell the group who has seen what.
+MIN_FILTERED_FILMS = 30
 
 
 class Group:
@@ -77,6 +80,11 @@ class Group:
         except FilterError as exc:
             out.send.append(Reply(escape(str(exc))))
             return out
+        if chosen.genre or chosen.years:
+            matching = await self.nights.films_matching(chosen)
+            if matching < MIN_FILTERED_FILMS:
+                out.send.append(views.filter_too_narrow(chosen.describe(), matching))
+                return out
         await self.nights.remember_group(chat.chat_id, chat.title)
         current = await self.nights.current(chat.chat_id)
         if current is not None:

@@ -88,6 +88,13 @@ def rate_first(first_names: list[str], bot_username: str) -> Reply:
     )
 
 
+def filter_too_narrow(described: str, matching: int) -> Reply:
+    return Reply(
+        f"Only {matching} of my films are {escape(described)}: too few for a movie night (the "
+        "picks would give away what people here have seen). Try a wider one, such as a decade."
+    )
+
+
 def nobody_rated(bot_username: str) -> Reply:
     return Reply(
         "Nobody who's in has rated enough films with me yet, so I can't pick for the group. "

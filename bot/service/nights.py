@@ -74,6 +74,11 @@ class NightService:
 
     # ------------------------------------------------------------------ suggesting
 
+    async def films_matching(self, chosen: Filter) -> int:
+        """How many films the model could suggest under ``chosen``, before anyone's ratings."""
+        catalog = self.movies.catalog
+        return len(known_films(self.movies.model, catalog, chosen.candidates(catalog)))
+
     async def score(self, people: list[tuple[int, str]], chosen: Filter) -> GroupScore | None:
         """The films for everyone in; None when nobody in has rated enough to count."""
         ids = [user_id for user_id, _ in people]

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from bot import callbacks as cb
+from bot.movienight import flow as group_module
 from bot.movienight.flow import STALE_AFTER_S, Group, GroupChat, GroupOutcome, StopRequest
 from bot.replies import EXPIRED, Person, Reply
 from bot.service import PERSONAL_AFTER, MovieService
@@ -111,6 +112,14 @@ async def test_a_filter_shows_in_the_message_and_a_bad_one_is_explained(group: G
     assert bad.night_post is None and "I don't know the genre" in bad.send[0].text
     _, reply = await start(group, "comedy 1990s")
     assert "comedy from the 1990s" in reply.text
+
+
+async def test_a_filter_over_a_handful_of_films_is_refused_before_anyone_is_asked(
+    group: Group,
+) -> None:
+    out = await group.command(ALICE, CLUB, "movienight", "1942", addressed=True)
+    assert out.night_post is None and "too few for a movie night" in out.send[0].text
+    assert await group.service.storage.current_night(CLUB.chat_id) is None
 
 
 async def test_a_stale_night_gives_way_to_a_new_one(service: MovieService) -> None:
@@ -255,7 +264,10 @@ async def test_the_filter_is_honoured(group: Group, service: MovieService) -> No
     assert all("Comedy" in service.film(item).genres for item, _ in ballot.films)
 
 
-async def test_too_few_films_for_a_poll_change_nothing(group: Group) -> None:
+async def test_too_few_films_for_a_poll_change_nothing(
+    group: Group, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(group_module, "MIN_FILTERED_FILMS", 1)  # as if ratings had emptied it
     night_id, _ = await start(group, "1922")  # one film in ML-100k
     await press(group, ALICE, cb.NightJoin(night_id))
     out = await press(group, ALICE, cb.NightSuggest(night_id))

@@ -123,7 +123,8 @@ def _parse_block(
     except (ValueError, OverflowError, pd.errors.ParserError) as exc:
         raise _diagnose(path, block, first_line, fields, sep, cause=str(exc)) from exc
     suspicious = frame[_SURPLUS].notna().any() or any(
-        not np.isfinite(frame[f.name].to_numpy()).all() or f.out_of_range(frame[f.name]).any()
+        not np.isfinite(frame[f.name].to_numpy()).all()
+        or f.out_of_range(frame[f.name].to_numpy()).any()
         for f in fields
         if f.dtype is not None and f.dtype.startswith("float")
     )
