@@ -8,6 +8,11 @@ against every acknowledged answer: each acknowledged rating is there once with i
 acknowledged undo took its rating back, and no update was applied twice.
 
     python bench/load.py [--users 100 1000 5000] [--rate 300] [--seconds 30] [--repeat 1]
+                         [--group N]
+
+``--group N``: as the measurement starts, N members of one group tap "I'm in" on a movie night
+at once, under the real per-group rate limit (20 messages a minute); the private users'
+latency is then what one busy group costs everyone else.
 
 Telegram's ~30 messages/s broadcast cap is lifted (MAX_MESSAGES_PER_SECOND=0) so that the bot
 itself is measured. Writes bench/results/load.json and .md.
@@ -281,8 +286,32 @@ def process_stats(pid: int) -> tuple[float, float]:
     return peak_kb / 1024, ticks / os.sysconf("SC_CLK_TCK")
 
 
+async def busy_group(server: FakeBotApi, members: int) -> dict[str, float]:
+    """A movie night that ``members`` people join at once; how long until every join was
+    answered and the night listed everyone, and how many edits that took."""
+    people = [server.user(10_000_000 + n, f"Member {n}") for n in range(members)]
+    club = server.group(-1_000_001, "Crowd", supergroup=True)
+    await people[0].send("/movienight@moviebot_test_bot", chat=club)
+    night = await people[0].wait_for_message(lambda m: "Who's in?" in (m.text or ""), chat=club)
+    join = night.button("I'm in")["callback_data"]
+    started = time.monotonic()
+    taps = [person.tap(night, join) for person in people]
+    await server.wait_until(lambda: all(t.answer for t in taps), 600, "every join answered")
+    answered = time.monotonic() - started
+    await server.wait_until(lambda: f"({members})" in (night.text or ""), 600, "all listed")
+    listed = time.monotonic() - started
+    edits = [c for c in server.calls("editMessageText") if c.params.get("chat_id") == club.id]
+    return {"members": members, "answered_s": answered, "listed_s": listed, "edits": len(edits)}
+
+
 async def run_one(
-    users: int, rate: float, seconds: float, model: Path, workdir: Path, concurrency: int
+    users: int,
+    rate: float,
+    seconds: float,
+    model: Path,
+    workdir: Path,
+    concurrency: int,
+    group: int = 0,
 ) -> dict[str, Any]:
     database = Path(tempfile.mkstemp(".sqlite3", f"load-{users}-", dir=workdir)[1])
     async with FakeBotApi() as server:
@@ -309,8 +338,10 @@ async def run_one(
             gc.disable()
             assert bot.process is not None
             _, cpu_before = process_stats(bot.process.pid)
+            crowd = asyncio.create_task(busy_group(server, group)) if group else None
             try:
                 completed, elapsed = await load.steady(rate, seconds)
+                crowded = await crowd if crowd is not None else None
             finally:
                 gc.enable()
             peak_mb, cpu_after = process_stats(bot.process.pid)
@@ -332,6 +363,7 @@ async def run_one(
         "deferred": load.tally.deferred,
         "errors": dict(load.tally.errors),
         "database": check_database(database, load.users),
+        "group": crowded,
     }
 
 
@@ -346,7 +378,13 @@ async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
         for users in args.users:
             for _ in range(args.repeat):
                 result = await run_one(
-                    users, args.rate, args.seconds, model, workdir, args.concurrent_updates
+                    users,
+                    args.rate,
+                    args.seconds,
+                    model,
+                    workdir,
+                    args.concurrent_updates,
+                    args.group,
                 )
                 print(_row(result), flush=True)
                 results.append(result)
@@ -367,7 +405,17 @@ def _row(r: dict[str, Any]) -> list[str]:
         str(db["lost"] + db["wrong stars"]),
         str(db["duplicated"] + db["extra"]),
         str(sum(r["errors"].values())),
+        _group_cell(r.get("group")),
     ]
+
+
+def _group_cell(group: dict[str, float] | None) -> str:
+    if not group:
+        return "–"
+    return (
+        f"{group['members']:.0f} joined: answered in {group['answered_s']:.1f} s, "
+        f"listed in {group['listed_s']:.1f} s, {group['edits']:.0f} edits"
+    )
 
 
 def main() -> None:
@@ -379,10 +427,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs for each N (a row each)")
     parser.add_argument("--model", type=Path, help="model file (default: train one on ML-100k)")
     parser.add_argument("--name", default="load", help="results file name in bench/results")
+    parser.add_argument(
+        "--group", type=int, default=0, help="members of one group joining a night at once"
+    )
     args = parser.parse_args()
     results = asyncio.run(run(args))
     header = ["users", "offered/s", "updates/s", "median ms", "p99 ms", "bot CPU ms/update",
-              "peak RSS MB", "ratings checked", "lost", "duplicated", "errors"]  # fmt: skip
+              "peak RSS MB", "ratings checked", "lost", "duplicated", "errors",
+              "busy group"]  # fmt: skip
     table = markdown_table(header, [_row(r) for r in results])
     write(args.name, {"seconds": args.seconds, "results": results}, table)
 
