@@ -53,7 +53,12 @@ def read(root: Path, name: str | None = None) -> Dataset:
     stem = find_stem(root)
     ratings_path = require(root / f"{stem}{RATINGS_SUFFIX}")
     ratings = cached_ratings(ratings_path, lambda: read_ratings(ratings_path))
-    return Dataset(name or stem, ratings, read_catalog(root / f"{stem}{ITEMS_SUFFIX}"))
+    return Dataset(name or stem, ratings, catalog(root))
+
+
+def catalog(root: Path) -> Catalog:
+    """Only the films of the release in ``root``: no ratings are read."""
+    return read_catalog(root / f"{find_stem(root)}{ITEMS_SUFFIX}")
 
 
 def find_stem(root: Path) -> str:

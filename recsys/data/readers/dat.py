@@ -36,7 +36,12 @@ def read(root: Path, name: str | None = None) -> Dataset:
     """
     ratings_path = require(root / RATINGS)
     ratings = cached_ratings(ratings_path, lambda: read_ratings(ratings_path))
-    return Dataset(name or root.name, ratings, read_catalog(root / ITEMS))
+    return Dataset(name or root.name, ratings, catalog(root))
+
+
+def catalog(root: Path) -> Catalog:
+    """Only the films of the release in ``root``: no ratings are read."""
+    return read_catalog(require(root / ITEMS))
 
 
 def read_ratings(path: Path) -> pd.DataFrame:

@@ -46,9 +46,12 @@ def read(root: Path, name: str | None = None) -> Dataset:
     """
     ratings_path = require(root / RATINGS)
     ratings = cached_ratings(ratings_path, lambda: read_ratings(ratings_path))
-    return Dataset(
-        name or root.name, ratings, read_catalog(root / ITEMS, read_genre_names(root / GENRES))
-    )
+    return Dataset(name or root.name, ratings, catalog(root))
+
+
+def catalog(root: Path) -> Catalog:
+    """Only the films of the release in ``root``: no ratings are read."""
+    return read_catalog(require(root / ITEMS), read_genre_names(root / GENRES))
 
 
 def read_ratings(path: Path) -> pd.DataFrame:

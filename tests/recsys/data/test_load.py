@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from recsys.data import DataFormatError, default_data_dir, detect_format, load_dataset
+from recsys.data import (
+    DataFormatError,
+    default_data_dir,
+    detect_format,
+    load_catalog,
+    load_dataset,
+)
 
 Write = Callable[..., Path]
 
@@ -130,3 +136,17 @@ def test_the_default_data_dir_follows_the_environment(
     assert default_data_dir() == Path("data")
     monkeypatch.setenv("MOVIEBOT_DATA_DIR", str(tmp_path))
     assert default_data_dir() == tmp_path
+
+
+def test_load_catalog_reads_the_films_and_never_the_ratings(write: Write, tmp_path: Path) -> None:
+    write("ml/ratings.csv", "userId,movieId,rating,timestamp\nnot,a,rating,row\n")
+    write("ml/movies.csv", 'movieId,title,genres\n7,"Matrix, The (1999)",Action|Sci-Fi\n')
+    catalog = load_catalog(tmp_path / "ml")
+    assert catalog.label(7) == "The Matrix (1999)" and catalog.genres(7) == ("Action", "Sci-Fi")
+    with pytest.raises(DataFormatError, match=r"ratings.csv: line 2"):
+        load_dataset(tmp_path / "ml")
+
+
+def test_a_missing_release_says_how_to_fetch_it_by_name(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"python -m recsys fetch ml-32m"):
+        load_catalog("ml-32m", tmp_path)
