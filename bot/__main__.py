@@ -35,14 +35,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"moviebot: {exc}", file=sys.stderr)
         return 2
     _logging(settings)
-    if args.console or settings.telegram_bot_token is None:
-        if not args.console:
-            print(NO_TOKEN, file=sys.stderr)
-        from bot.console import run_console
+    from bot.runtime import StartupError
+    from recsys.data import DataFormatError, FetchError
 
-        asyncio.run(run_console(settings))
-        return 0
-    run_telegram(settings)
+    try:
+        if args.console or settings.telegram_bot_token is None:
+            if not args.console:
+                print(NO_TOKEN, file=sys.stderr)
+            from bot.console import run_console
+
+            asyncio.run(run_console(settings))
+            return 0
+        run_telegram(settings)
+    except (StartupError, FetchError, DataFormatError) as exc:
+        # The catalogue or the model cannot serve: one line naming the problem and the fix.
+        print(f"moviebot: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

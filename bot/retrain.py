@@ -31,6 +31,7 @@ from bot.service import MovieService
 from bot.storage import Storage
 from bot.training_worker import TrainJob, train_candidate
 from recsys import FactorModel, TrainConfig
+from recsys.data import RELEASES
 from recsys.elicit import elicitor_for
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,62 @@ def training_config(settings: Settings) -> TrainConfig:
         epochs=settings.train_epochs,
         seed=settings.train_seed,
     )
+
+
+def training_job(settings: Settings, workdir: Path, snapshot: str = "") -> TrainJob:
+    """A job on the configured catalogue, its files in ``workdir``."""
+    return TrainJob(
+        data_dir=str(settings.data_dir.resolve()),
+        dataset=catalogue_source(settings),
+        snapshot=snapshot,
+        serving_model=str(settings.model_path.resolve()),
+        candidate=str(workdir / "candidate.safetensors"),
+        progress=str(workdir / "progress.json"),
+        config=training_config(settings).to_dict(),
+        catalogue=catalogue_name(settings),
+    )
+
+
+def catalogue_source(settings: Settings) -> str:
+    """CATALOGUE as the worker process should open it: a release or DATA_DIR folder name as
+    it is, a path made absolute (the worker need not share the bot's working folder)."""
+    value = settings.catalogue
+    if value in RELEASES or (settings.data_dir / value).exists():
+        return value
+    return str(Path(value).resolve())
+
+
+def catalogue_name(settings: Settings) -> str:
+    """The catalogue's name, as models record it: ``ml-25m`` for ``/data/ml-25m.zip`` too."""
+    return Path(settings.catalogue).name.removesuffix(".zip")
+
+
+async def run_in_worker(
+    function: Callable[[TrainJob], dict[str, Any]], job: TrainJob, report: Progress
+) -> dict[str, Any]:
+    """``function(job)`` in a fresh process, passing its progress lines to ``report``.
+
+    Cancelled (the bot stops during a long run), it ends the worker rather than waiting for
+    it: leaving the executor would otherwise block the event loop until training finished.
+    """
+    # A fresh "spawn" process: no fork of the bot's threads, event loop or sockets.
+    context = multiprocessing.get_context("spawn")
+    before = set(multiprocessing.active_children())
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        future = asyncio.get_running_loop().run_in_executor(pool, function, job)
+        last = ""
+        try:
+            while not future.done():
+                await asyncio.wait([future], timeout=2.0)
+                stage = _read_progress(job.progress)
+                if stage and stage != last:
+                    last = stage
+                    await report(stage)
+        except asyncio.CancelledError:
+            for worker in set(multiprocessing.active_children()) - before:
+                worker.terminate()
+            raise
+        return future.result()
 
 
 class AlreadyRunning(RuntimeError):
@@ -149,30 +206,10 @@ class Retrainer:
             item_id=np.array([e.item_id for e in events], np.int64),
             stars=np.array([e.stars for e in events], np.float32),
         )
-        s = self.settings
-        return TrainJob(
-            data_dir=str(s.data_dir.resolve()),
-            dataset="ml-100k",
-            snapshot=str(snapshot),
-            serving_model=str(s.model_path.resolve()),
-            candidate=str(workdir / "candidate.safetensors"),
-            progress=str(workdir / "progress.json"),
-            config=training_config(self.settings).to_dict(),
-        )
+        return training_job(self.settings, workdir, snapshot=str(snapshot))
 
     async def _train(self, job: TrainJob, report: Progress) -> dict[str, Any]:
-        # A fresh "spawn" process: no fork of the bot's threads, event loop or sockets.
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-            future = asyncio.get_running_loop().run_in_executor(pool, train_candidate, job)
-            last = ""
-            while not future.done():
-                await asyncio.wait([future], timeout=2.0)
-                stage = _read_progress(job.progress)
-                if stage and stage != last:
-                    last = stage
-                    await report(stage)
-            return future.result()
+        return await run_in_worker(train_candidate, job, report)
 
     async def _swap(self, candidate: Path) -> None:
         """Keep the serving file for rollback, rename the candidate into place, reload."""
@@ -228,7 +265,15 @@ def _read_progress(path: str) -> str | None:
             data = json.load(fh)
     except (OSError, ValueError):
         return None
-    return f"{data['stage']} ({data['fraction']:.0%})"
+    eta = data.get("eta_s")
+    left = "" if eta is None else f", about {_duration(eta)} left"
+    return f"{data['stage']} ({data['fraction']:.0%}{left})"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{max(round(seconds), 1)} s"
+    return f"{round(seconds / 60)} min"
 
 
 async def _silent(message: str) -> None:
