@@ -8,6 +8,7 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
 from recsys.data.cache import CACHE_DIR_NAME, default_cache_dir
@@ -48,17 +49,19 @@ def load_dataset(source: str | Path, data_dir: Path | None = None) -> Dataset:
     if path.suffix == ".zip":
         path = extract_zip(path)
     root, format_name = _locate(path)
-    return FORMATS[format_name][1](root, name)
+    dataset = FORMATS[format_name][1](root, name)
+    return replace(dataset, catalog=replace(dataset.catalog, name=dataset.name))
 
 
 def load_catalog(source: str | Path, data_dir: Path | None = None) -> Catalog:
     """Only the films of a release named or placed as for ``load_dataset``: the ratings file
     is not read, so a process that serves recommendations never holds it. Same errors."""
     path = _resolve(source, data_dir or default_data_dir())
+    name = path.name.removesuffix(".zip")
     if path.suffix == ".zip":
         path = extract_zip(path)
     root, format_name = _locate(path)
-    return FORMATS[format_name][2](root)
+    return replace(FORMATS[format_name][2](root), name=name)
 
 
 def detect_format(path: str | Path) -> str:
