@@ -266,13 +266,13 @@ def _read_progress(path: str) -> str | None:
     except (OSError, ValueError):
         return None
     eta = data.get("eta_s")
-    left = "" if eta is None else f", about {_duration(eta)} left"
+    left = "" if eta is None or eta < 1 else f", about {_duration(eta)} left"
     return f"{data['stage']} ({data['fraction']:.0%}{left})"
 
 
 def _duration(seconds: float) -> str:
     if seconds < 90:
-        return f"{max(round(seconds), 1)} s"
+        return f"{round(seconds)} s"
     return f"{round(seconds / 60)} min"
 
 
