@@ -7,7 +7,8 @@ Each CATALOGUE (a release name in ./data, or a MovieLens folder or zip) gets a f
 path and database; the bot's own start-up (bot.runtime.open_resources, as PTB's post_init
 runs it) is timed until it returns (the bot answers from then on), then until the full model
 is swapped in where the first one was a quick one. The bot process's peak RSS is its own:
-training runs in a worker process. Writes bench/results/first_start.json and .md.
+training runs in a worker process. Writes bench/results/first_start.json and .md, keeping the
+rows of catalogues it did not run.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import markdown_table, write
+from common import RESULTS, markdown_table, write
 from scale import peak_rss_gb
 
 from bot.config import load_settings
@@ -71,13 +72,18 @@ def main() -> None:
             row = asyncio.run(first_start(args.catalogues[0], Path(workdir)))
         args.row.write_text(json.dumps(row))
         return
-    rows = []
+    # Catalogues measured by earlier runs stay in the table (a big one takes many minutes).
+    previous = RESULTS / "first_start.json"
+    kept = json.loads(previous.read_text())["runs"] if previous.is_file() else []
+    names = {Path(c).name for c in args.catalogues}
+    rows = [r for r in kept if Path(r["catalogue"]).name not in names]
     for catalogue in args.catalogues:
         # A process each, so that each peak RSS is that start's own.
         with tempfile.NamedTemporaryFile(suffix=".json") as out:
             command = [sys.executable, __file__, catalogue, "--row", out.name]
             subprocess.run(command, check=True)
             rows.append(json.loads(Path(out.name).read_text()))
+    rows.sort(key=lambda r: r["films"])
     table = markdown_table(
         ["catalogue", "films", "bot answers after", "first model", "full model serves after",
          "bot peak RSS"],

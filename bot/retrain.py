@@ -70,7 +70,9 @@ def catalogue_source(settings: Settings) -> str:
     """CATALOGUE as the worker process should open it: a release or DATA_DIR folder name as
     it is, a path made absolute (the worker need not share the bot's working folder)."""
     value = settings.catalogue
-    if value in RELEASES or (settings.data_dir / value).exists():
+    if value in RELEASES or (
+        not Path(value).is_absolute() and (settings.data_dir / value).exists()
+    ):
         return value
     return str(Path(value).resolve())
 

@@ -173,6 +173,7 @@ def _train(args: argparse.Namespace) -> int:
     dataset = _load(args)
     config = _train_config(args, len(dataset.ratings))
     model = train_with_progress(dataset, config)
+    model.metadata["catalogue"] = dataset.name  # the bot refuses a model of another catalogue
     model.save(args.out)
     meta = model.metadata
     print(
