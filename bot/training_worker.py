@@ -27,8 +27,12 @@ if TYPE_CHECKING:
 SCALE_ABOVE = 2_000_000
 """Ratings above which training uses ``TrainConfig.for_scale()`` (as ``recsys train`` does):
 the Adam star head's cost grows with the square of the ratings."""
-QUICK_SAMPLE = 1_500_000
-"""Ratings the quick first model of a big catalogue is trained on (seconds, not minutes)."""
+QUICK_BYTES = 16 << 20
+"""The quick first model is trained on the ratings in the first 16 MB of the ratings file
+(about 1.2M: every rating of the first users), read without reading the rest."""
+QUICK_ABOVE = 500_000
+"""Ratings in those 16 MB above which the catalogue counts as big: its full model takes
+minutes, so a quick one serves first."""
 _stage_started: dict[str, float] = {}
 
 
@@ -106,26 +110,31 @@ def train_candidate(job: TrainJob) -> dict[str, Any]:
 
 def train_first(job: TrainJob) -> dict[str, Any]:
     """The first model of a catalogue, written to ``job.candidate``, leaving out the fixed
-    holdout so that later runs compare against it. Above ``SCALE_ABOVE`` ratings it is a quick
-    model from a ``QUICK_SAMPLE``-rating sample (metadata ``quick``), to be replaced by a full
-    run of ``train_candidate``."""
+    holdout so that later runs compare against it. On a big catalogue (``QUICK_ABOVE``) it is
+    a quick model from the head of the ratings file (metadata ``quick``), to be replaced by a
+    full run of ``train_candidate``: the whole file is not even read."""
     import torch
 
     from recsys import Trainer
-    from recsys.data import load_dataset
+    from recsys.data import load_catalog, load_dataset
+    from recsys.data.load import load_ratings_head
     from recsys.holdout import HOLDOUT_SHARE, split_holdout
 
     torch.set_num_threads(1)
     started = time.perf_counter()
     _progress(job, "reading data", 0.0)
-    dataset = load_dataset(job.dataset, Path(job.data_dir))
-    train, _ = split_holdout(dataset.ratings)
-    quick = len(train) > SCALE_ABOVE
+    data_dir = Path(job.data_dir)
+    ratings = load_ratings_head(job.dataset, QUICK_BYTES, data_dir)
+    quick = len(ratings) > QUICK_ABOVE
     if quick:
-        train = train.sample(n=QUICK_SAMPLE, random_state=0).reset_index(drop=True)
-    config = config_for(job, len(dataset.ratings), quick=quick)
+        catalog = load_catalog(job.dataset, data_dir)
+    else:  # the head may be all of it, or nearly: read the whole set
+        dataset = load_dataset(job.dataset, data_dir)
+        ratings, catalog = dataset.ratings, dataset.catalog
+    train, _ = split_holdout(ratings)
+    config = config_for(job, len(ratings), quick=quick)
     trainer = Trainer(config, on_epoch=_epoch_reporter(job, config))
-    model = trainer.fit(train, dataset.catalog.genres_by_item())
+    model = trainer.fit(train, catalog.genres_by_item())
     model.metadata["holdout_share"] = HOLDOUT_SHARE
     model.metadata["catalogue"] = job.catalogue
     model.metadata["quick"] = quick
@@ -135,11 +144,12 @@ def train_first(job: TrainJob) -> dict[str, Any]:
 
 def config_for(job: TrainJob, ratings: int, *, quick: bool = False) -> TrainConfig:
     """The job's configuration; above ``SCALE_ABOVE`` ratings the scale preset with the job's
-    seed; ``quick``: a few sweeps of it, no neighbour head beyond the 500 most rated films."""
+    seed; ``quick``: a few sweeps of the scale preset, no neighbour head beyond the 500 most
+    rated films, whatever the size."""
     from recsys import TrainConfig
 
     config = TrainConfig(**job.config)
-    if ratings <= SCALE_ABOVE:
+    if ratings <= SCALE_ABOVE and not quick:
         return config
     scale = replace(TrainConfig.for_scale(), seed=config.seed)
     if not quick:

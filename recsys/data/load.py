@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
+import pandas as pd
+
 from recsys.data.cache import CACHE_DIR_NAME, default_cache_dir
 from recsys.data.errors import DataFormatError
 from recsys.data.readers import atomic, dat, ml100k
@@ -22,12 +24,13 @@ DATA_DIR_ENV = "MOVIEBOT_DATA_DIR"
 
 Reader = Callable[[Path, str | None], Dataset]
 CatalogReader = Callable[[Path], Catalog]
+HeadReader = Callable[[Path, int], pd.DataFrame]
 # Checked in this order; each format is recognised by the pair of files it cannot do without.
-FORMATS: dict[str, tuple[tuple[str, ...], Reader, CatalogReader]] = {
-    "ml100k": (ml100k.REQUIRED, ml100k.read, ml100k.catalog),
-    "dat": (dat.REQUIRED, dat.read, dat.catalog),
-    "csv": (csv_reader.REQUIRED, csv_reader.read, csv_reader.catalog),
-    "atomic": (atomic.REQUIRED, atomic.read, atomic.catalog),
+FORMATS: dict[str, tuple[tuple[str, ...], Reader, CatalogReader, HeadReader]] = {
+    "ml100k": (ml100k.REQUIRED, ml100k.read, ml100k.catalog, ml100k.ratings_head),
+    "dat": (dat.REQUIRED, dat.read, dat.catalog, dat.ratings_head),
+    "csv": (csv_reader.REQUIRED, csv_reader.read, csv_reader.catalog, csv_reader.ratings_head),
+    "atomic": (atomic.REQUIRED, atomic.read, atomic.catalog, atomic.ratings_head),
 }
 _IGNORED_TOP_LEVEL = frozenset({"__MACOSX", CACHE_DIR_NAME})
 
@@ -62,6 +65,19 @@ def load_catalog(source: str | Path, data_dir: Path | None = None) -> Catalog:
         path = extract_zip(path)
     root, format_name = _locate(path)
     return replace(FORMATS[format_name][2](root), name=name)
+
+
+def load_ratings_head(
+    source: str | Path, max_bytes: int, data_dir: Path | None = None
+) -> pd.DataFrame:
+    """The ratings in about the first ``max_bytes`` of a release's ratings file, whole lines
+    only, without reading the rest: a quick sample (every rating of the first users, where the
+    file is sorted by user as MovieLens' big releases are). Same errors as ``load_dataset``."""
+    path = _resolve(source, data_dir or default_data_dir())
+    if path.suffix == ".zip":
+        path = extract_zip(path)
+    root, format_name = _locate(path)
+    return FORMATS[format_name][3](root, max_bytes)
 
 
 def detect_format(path: str | Path) -> str:

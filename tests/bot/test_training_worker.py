@@ -30,6 +30,7 @@ def test_a_big_catalogue_trains_with_the_scale_preset_and_a_quick_first_model(
     assert quick.star_solver == "als" and quick.seed == 7
     assert quick.epochs < full.epochs and quick.rank_sweeps < full.rank_sweeps
     assert quick.neighbour_max_items < full.neighbour_max_items
+    assert config_for(job(tmp_path), 600_000, quick=True) == quick  # quick whatever the size
 
 
 def test_the_job_names_the_catalogue_for_the_model(tmp_path: Path) -> None:

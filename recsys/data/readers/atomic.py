@@ -61,6 +61,11 @@ def catalog(root: Path) -> Catalog:
     return read_catalog(root / f"{find_stem(root)}{ITEMS_SUFFIX}")
 
 
+def ratings_head(root: Path, max_bytes: int) -> pd.DataFrame:
+    """The ratings in about the first ``max_bytes`` of the ``.inter`` file."""
+    return read_ratings(require(root / f"{find_stem(root)}{RATINGS_SUFFIX}"), max_bytes)
+
+
 def find_stem(root: Path) -> str:
     """The ``<stem>`` of the one ``.inter`` file in ``root`` (or of the one named like it)."""
     stems = sorted(p.stem for p in root.glob(f"*{RATINGS_SUFFIX}") if p.is_file())
@@ -81,13 +86,13 @@ def read_header(path: Path) -> list[str]:
     return names
 
 
-def read_ratings(path: Path) -> pd.DataFrame:
+def read_ratings(path: Path, max_bytes: int | None = None) -> pd.DataFrame:
     names = read_header(path)
     missing = [f for f in ("user_id", "item_id", "rating") if f not in names]
     if missing:
         raise DataFormatError(path, f"header lacks the field(s) {', '.join(missing)}", 1)
     fields = [Field(*_RATING_FIELDS[n]) if n in _RATING_FIELDS else Field(n, None) for n in names]
-    columns = read_numeric_table(path, fields, sep="\t", skip_lines=1)
+    columns = read_numeric_table(path, fields, sep="\t", skip_lines=1, max_bytes=max_bytes)
     n_rows = len(columns["user_id"])
     timestamps = columns.get("timestamp", np.zeros(n_rows))
     return ratings_frame(

@@ -44,13 +44,22 @@ def catalog(root: Path) -> Catalog:
     return read_catalog(require(root / ITEMS))
 
 
-def read_ratings(path: Path) -> pd.DataFrame:
+def read_ratings(path: Path, max_bytes: int | None = None) -> pd.DataFrame:
     # pandas' C engine takes only one-character separators; "::" would force the slow Python
     # engine, so each block has it replaced by a tab, which keeps every line where it was.
     columns = read_numeric_table(
-        path, RATING_FIELDS, sep="\t", transform=lambda block: block.replace(b"::", b"\t")
+        path,
+        RATING_FIELDS,
+        sep="\t",
+        transform=lambda block: block.replace(b"::", b"\t"),
+        max_bytes=max_bytes,
     )
     return ratings_frame(**columns)
+
+
+def ratings_head(root: Path, max_bytes: int) -> pd.DataFrame:
+    """The ratings in about the first ``max_bytes`` of ``ratings.dat``."""
+    return read_ratings(require(root / RATINGS), max_bytes)
 
 
 def read_catalog(path: Path) -> Catalog:

@@ -54,9 +54,14 @@ def catalog(root: Path) -> Catalog:
     return read_catalog(require(root / ITEMS), read_genre_names(root / GENRES))
 
 
-def read_ratings(path: Path) -> pd.DataFrame:
+def read_ratings(path: Path, max_bytes: int | None = None) -> pd.DataFrame:
     """``u.data``: tab-separated user, item, rating, timestamp, no header."""
-    return ratings_frame(**read_numeric_table(path, RATING_FIELDS, sep="\t"))
+    return ratings_frame(**read_numeric_table(path, RATING_FIELDS, sep="\t", max_bytes=max_bytes))
+
+
+def ratings_head(root: Path, max_bytes: int) -> pd.DataFrame:
+    """The ratings in about the first ``max_bytes`` of ``u.data``."""
+    return read_ratings(require(root / RATINGS), max_bytes)
 
 
 def read_genre_names(path: Path) -> tuple[str, ...]:
