@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -70,20 +71,23 @@ class TitleIndex:
         text = normalise(_YEAR.sub(" ", query) if year else query)
         if not text:
             return []
+        if year is not None and self.last_year is not None and year > self.last_year + YEAR_SLACK:
+            return []  # "heat 2023" against films that stop in 1998: none of them
         rows = self._shortlist(text)
         hits = process.extract(
             text,
             [self._titles[row] for row in rows],
             scorer=fuzz.WRatio,
-            limit=max(limit * 5, 40),
+            # With a year, every hit: a title made many times ("Hamlet") may have more equally
+            # good namesakes than the cap, and the one of that year must not be cut off.
+            limit=None if year is not None else max(limit * 5, 40),
             score_cutoff=60,
         )
-        if year is not None and self.last_year is not None and year > self.last_year + YEAR_SLACK:
-            return []  # "heat 2023" against films that stop in 1998: none of them
+        typed = _Typed.of(text)
         scored = []
         for title, score, position in hits:
             row = rows[position]
-            if not self._plausible(text, row, year):
+            if not self._plausible(typed, row, year):
                 continue  # "the matrix" is not "Matilda": better no guess than a wrong one
             total = score + self._bonus[row]
             if title == text:
@@ -104,25 +108,24 @@ class TitleIndex:
             return np.argpartition(-shared, SHORTLIST)[:SHORTLIST]
         return np.flatnonzero(shared)
 
-    def _plausible(self, text: str, row: int, year: int | None) -> bool:
-        """Whether the film at ``row`` may be what ``text`` names: the whole title (or its
-        main part) with a few typos, or every word of the query among the title's words."""
+    def _plausible(self, typed: _Typed, row: int, year: int | None) -> bool:
+        """Whether the film at ``row`` may be what was typed: the whole title (or its main
+        part) with a few typos, or every word of the query among the title's words."""
         film_year = self._years[row]
         if year is not None and not np.isnan(film_year) and abs(film_year - year) > YEAR_SLACK:
             return False
-        words = text.split()
-        if any(w.isdigit() and w not in self._words[row] for w in words):
+        title_words = self._words[row]
+        if not typed.numbers <= title_words:
             return False  # "Toy Story 3" is not "Toy Story": a number is never a typo
-        if len(words) > 1 and OSA.distance(words[0], "the", score_cutoff=1) <= 1:
-            words = words[1:]  # "teh big bang theory": the article itself mistyped
-        for candidate in {text, " ".join(words)}:
-            if _close(candidate, self._titles[row]) or _close(candidate, self._main[row]):
+        for form in typed.forms:
+            if _close(form, self._titles[row]) or _close(form, self._main[row]):
                 return True
+        words = typed.words
         if len(words) == 1:
             # One word of a longer title, spelt right: "shawshank", "raiders"; a near word
             # would let "incredibles" find "The Incredible Journey".
-            return len(text) >= SHORTEST_PARTIAL and words[0] in self._words[row]
-        return all(any(_same_word(w, t) for t in self._words[row]) for w in words)
+            return len(words[0]) >= SHORTEST_PARTIAL and words[0] in title_words
+        return all(w in title_words or any(_same_word(w, t) for t in title_words) for w in words)
 
     def not_found(self, query: str) -> str:
         """What to say when ``search`` finds nothing: the catalogue's name and where it stops."""
@@ -137,6 +140,24 @@ class TitleIndex:
     def best(self, query: str) -> int | None:
         found = self.search(query, limit=1)
         return found[0] if found else None
+
+
+@dataclass(frozen=True)
+class _Typed:
+    """A normalised query, taken apart once for every candidate it is checked against."""
+
+    forms: tuple[str, ...]  # as typed, and without a mistyped leading "the"
+    words: tuple[str, ...]  # its words, without that article
+    numbers: frozenset[str]
+
+    @classmethod
+    def of(cls, text: str) -> _Typed:
+        words = text.split()
+        if len(words) > 1 and OSA.distance(words[0], "the", score_cutoff=1) <= 1:
+            words = words[1:]  # "teh big bang theory": the article itself mistyped
+        stripped = " ".join(words)
+        forms = (text,) if stripped == text else (text, stripped)
+        return cls(forms, tuple(words), frozenset(w for w in words if w.isdigit()))
 
 
 def _close(text: str, title: str) -> bool:

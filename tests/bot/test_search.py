@@ -10,7 +10,7 @@ from rapidfuzz import fuzz
 
 from bot import search
 from bot.search import TitleIndex, normalise
-from recsys.data import Dataset
+from recsys.data import Catalog, Dataset
 
 
 @pytest.fixture(scope="module")
@@ -98,3 +98,10 @@ def test_not_found_names_the_catalogue_and_where_it_stops(index: TitleIndex) -> 
         "I don't know “The Matrix”. My films come from ml-100k, which stops in 1998; check "
         "the spelling, or try a film from before then."
     )
+
+
+def test_a_year_finds_its_film_among_many_namesakes() -> None:
+    years = list(range(1900, 2000))
+    catalog = Catalog.from_columns(list(range(1, 101)), ["Hamlet"] * 100, years, [("Drama",)] * 100)
+    index = TitleIndex(catalog)
+    assert index.search("hamlet 1948", 1) == [49]

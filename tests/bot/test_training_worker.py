@@ -7,11 +7,11 @@ from pathlib import Path
 
 from bot.config import load_settings
 from bot.retrain import training_job
-from bot.training_worker import SCALE_ABOVE, config_for
+from bot.training_worker import SCALE_ABOVE, TrainJob, config_for
 from recsys import TrainConfig
 
 
-def job(tmp_path: Path):  # type: ignore[no-untyped-def]
+def job(tmp_path: Path) -> TrainJob:
     settings = load_settings(None, train_factors=8, train_seed=7, data_dir=tmp_path)
     return training_job(settings, tmp_path)
 
