@@ -12,6 +12,7 @@ ratings are only ever read here, never in the bot's process.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from dataclasses import dataclass, replace
@@ -92,6 +93,8 @@ def train_candidate(job: TrainJob) -> dict[str, Any]:
     _progress(job, "comparing with the serving model", 1.0)
     new = score(ModelScorer(model, history=train), train, holdout)
     serving = FactorModel.load(job.serving_model)
+    # A quick first model lacks films many users rated: one warning per user, by the thousand.
+    logging.getLogger("recsys.model").setLevel(logging.ERROR)
     old = score(ModelScorer(serving, history=train), train, holdout)
     model.metadata["metrics"] = {"holdout": new}
     model.metadata["holdout_share"] = HOLDOUT_SHARE
