@@ -57,6 +57,7 @@ async def first_start(catalogue: str, workdir: Path) -> dict[str, Any]:
             report = await resources.full_training
             row["full_after_s"] = time.perf_counter() - started
             row["full_run"] = getattr(report, "status", None)
+            row["full_holdout"] = {"new": getattr(report, "new", None), "old": report.old}
     finally:
         await close_resources(resources)
     row["bot_peak_rss_gb"] = peak_rss_gb()
