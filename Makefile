@@ -25,10 +25,12 @@ $(MODEL): $(DATA_DIR)/ml-100k/.complete
 
 model: $(MODEL)
 
-# The bot trains its first model itself (leaving out the fixed holdout that retraining
-# compares models on), with a progress bar, when MODEL_PATH does not exist yet.
-run: data
-	$(PY) -m bot
+# The bot fetches CATALOGUE (a release name or path; .env's, else ml-100k) and trains its
+# first model itself in a worker process (leaving out the fixed holdout that retraining
+# compares models on) when MODEL_PATH does not exist yet. `make run CATALOGUE=ml-32m` also
+# gives that catalogue its own model file, models/ml-32m.safetensors.
+run: $(VENV)/.installed
+	$(if $(CATALOGUE),CATALOGUE='$(CATALOGUE)' MODEL_PATH='models/$(basename $(notdir $(CATALOGUE))).safetensors') $(PY) -m bot
 
 test: data
 	$(VENV)/bin/ruff check .

@@ -41,14 +41,22 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     token = settings.telegram_bot_token
     logs.configure(settings.log_level, token.get_secret_value() if token else None)
-    if args.console or settings.telegram_bot_token is None:
-        if not args.console:
-            print(NO_TOKEN, file=sys.stderr)
-        from bot.console import run_console
+    from bot.runtime import StartupError
+    from recsys.data import DataFormatError, FetchError
 
-        asyncio.run(run_console(settings))
-        return 0
-    return run_telegram(settings)
+    try:
+        if args.console or settings.telegram_bot_token is None:
+            if not args.console:
+                print(NO_TOKEN, file=sys.stderr)
+            from bot.console import run_console
+
+            asyncio.run(run_console(settings))
+            return 0
+        return run_telegram(settings)
+    except (StartupError, FetchError, DataFormatError) as exc:
+        # The catalogue or the model cannot serve: one line naming the problem and the fix.
+        print(f"moviebot: {exc}", file=sys.stderr)
+        return 2
 
 
 EXIT_REJECTED = 3  # Telegram refused the token: a supervisor may restart, a person must look

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Telegram bot tokens are "<bot id>:<secret>", e.g. "123456789:AAH...". Real secrets are 35
@@ -75,6 +75,12 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     """Folder with the MovieLens data the model is trained on."""
 
+    catalogue: str = "ml-100k"
+    """The films the bot serves and trains on: a MovieLens release name (``ml-100k``,
+    ``ml-1m``, ``ml-10m``, ``ml-20m``, ``ml-25m``, ``ml-32m``, ``ml-latest-small``,
+    ``ml-latest``; fetched into DATA_DIR on first start), a folder name in DATA_DIR, or the
+    path of a folder or zip in any format ``recsys`` reads."""
+
     retrain_time: time = time(4, 0)
     """Local time of day (``HH:MM``, in TIMEZONE) of the nightly retraining."""
 
@@ -117,7 +123,7 @@ class Settings(BaseSettings):
             raise ValueError("does not look like a bot token")
         return token
 
-    @field_validator("telegram_api_base_url", "webhook_url")
+    @field_validator("telegram_api_base_url", "webhook_url", "movielens_url")
     @classmethod
     def _http_url(cls, url: str | None) -> str | None:
         if url is None:
@@ -167,6 +173,27 @@ class Settings(BaseSettings):
             raise ValueError("is not a known time zone") from None
         return name
 
+    movielens_url: str | None = None
+    """Base URL MovieLens releases are fetched from; unset means GroupLens."""
+
+    @field_validator("catalogue")
+    @classmethod
+    def _known_catalogue(cls, value: str, info: ValidationInfo) -> str:
+        from recsys.data import RELEASES, DataFormatError, detect_format
+
+        value = value.strip()
+        if value in RELEASES:
+            return value
+        data_dir = info.data.get("data_dir", Path("data"))
+        path = next((p for p in (data_dir / value, Path(value)) if p.exists()), None)
+        if path is None:
+            raise ValueError("is neither a MovieLens release name nor an existing folder or zip")
+        try:
+            detect_format(path)
+        except DataFormatError as exc:
+            raise ValueError(f"is not a MovieLens release ({exc.reason})") from None
+        return value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_case_level(cls, value: Any) -> Any:
@@ -196,6 +223,10 @@ _FIXES: dict[str, str] = {
     "database_path": "use a file path such as data/moviebot.sqlite3",
     "model_path": "use a file path such as models/model.safetensors",
     "data_dir": "use a folder path such as data",
+    "catalogue": "use a release name (ml-100k, ml-1m, ml-10m, ml-20m, ml-25m, ml-32m, "
+    "ml-latest-small, ml-latest) or the path of a MovieLens folder or .zip",
+    "movielens_url": "use a URL such as https://files.grouplens.org/datasets/movielens, or "
+    "leave it empty",
     "retrain_time": "use a 24-hour time such as 04:00",
     "timezone": "use an IANA name such as Europe/Berlin",
     "log_level": "use DEBUG, INFO, WARNING or ERROR",

@@ -31,6 +31,7 @@ from bot.storage import Storage
 from bot.training_worker import TrainJob, train_candidate
 from bot.worker_process import run_worker
 from recsys import FactorModel, TrainConfig
+from recsys.data import RELEASES
 from recsys.elicit import elicitor_for
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,63 @@ def training_config(settings: Settings) -> TrainConfig:
         reg_factors=settings.train_reg,
         epochs=settings.train_epochs,
         seed=settings.train_seed,
+    )
+
+
+def training_job(settings: Settings, workdir: Path, snapshot: str = "") -> TrainJob:
+    """A job on the configured catalogue, its files in ``workdir``."""
+    return TrainJob(
+        data_dir=str(settings.data_dir.resolve()),
+        dataset=catalogue_source(settings),
+        snapshot=snapshot,
+        serving_model=str(settings.model_path.resolve()),
+        candidate=str(workdir / "candidate.safetensors"),
+        progress=str(workdir / "progress.json"),
+        config=training_config(settings).to_dict(),
+        catalogue=catalogue_name(settings),
+    )
+
+
+def catalogue_source(settings: Settings) -> str:
+    """CATALOGUE as the worker process should open it: a release or DATA_DIR folder name as
+    it is, a path made absolute (the worker need not share the bot's working folder)."""
+    value = settings.catalogue
+    if value in RELEASES or (
+        not Path(value).is_absolute() and (settings.data_dir / value).exists()
+    ):
+        return value
+    return str(Path(value).resolve())
+
+
+def catalogue_name(settings: Settings) -> str:
+    """The catalogue's name, as models record it: ``ml-25m`` for ``/data/ml-25m.zip`` too."""
+    return Path(settings.catalogue).name.removesuffix(".zip")
+
+
+async def run_in_worker(
+    function: Callable[[TrainJob], dict[str, Any]],
+    job: TrainJob,
+    report: Progress,
+    *,
+    timeout_s: float,
+) -> dict[str, Any]:
+    """``function(job)`` in a worker process (bot/worker_process.py: it dies with the bot and
+    is killed past ``timeout_s``), passing its progress lines to ``report``."""
+    last = ""
+
+    async def relay() -> None:
+        nonlocal last
+        stage = _read_progress(job.progress)
+        if stage and stage != last:
+            last = stage
+            await report(stage)
+
+    return await run_worker(
+        function,
+        job,
+        Path(job.candidate).with_name("result.json"),
+        timeout_s=timeout_s,
+        on_poll=relay,
     )
 
 
@@ -179,33 +237,11 @@ class Retrainer:
             item_id=np.array([e.item_id for e in events], np.int64),
             stars=np.array([e.stars for e in events], np.float32),
         )
-        s = self.settings
-        return TrainJob(
-            data_dir=str(s.data_dir.resolve()),
-            dataset="ml-100k",
-            snapshot=str(snapshot),
-            serving_model=str(s.model_path.resolve()),
-            candidate=str(workdir / "candidate.safetensors"),
-            progress=str(workdir / "progress.json"),
-            config=training_config(self.settings).to_dict(),
-        ), set(users.tolist())
+        return training_job(self.settings, workdir, snapshot=str(snapshot)), set(users.tolist())
 
     async def _train(self, job: TrainJob, report: Progress) -> dict[str, Any]:
-        last = ""
-
-        async def relay() -> None:
-            nonlocal last
-            stage = _read_progress(job.progress)
-            if stage and stage != last:
-                last = stage
-                await report(stage)
-
-        return await run_worker(
-            train_candidate,
-            job,
-            Path(job.candidate).with_name("result.json"),
-            timeout_s=self.settings.train_timeout_minutes * 60,
-            on_poll=relay,
+        return await run_in_worker(
+            train_candidate, job, report, timeout_s=self.settings.train_timeout_minutes * 60
         )
 
     async def _swap(self, candidate: Path) -> None:
@@ -247,7 +283,15 @@ def _read_progress(path: str) -> str | None:
             data = json.load(fh)
     except (OSError, ValueError):
         return None
-    return f"{data['stage']} ({data['fraction']:.0%})"
+    eta = data.get("eta_s")
+    left = "" if eta is None or eta < 1 else f", about {_duration(eta)} left"
+    return f"{data['stage']} ({data['fraction']:.0%}{left})"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{round(seconds)} s"
+    return f"{round(seconds / 60)} min"
 
 
 async def _silent(message: str) -> None:

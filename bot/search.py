@@ -1,12 +1,15 @@
-"""Tolerant title search: case, accents, leading articles, small typos and a year."""
+"""Tolerant title search: case, accents, leading articles, small typos and a year; and
+knowing where the catalogue stops, so a film it lacks gets "I don't know it", not guesses."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
 import numpy as np
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from recsys.data import Catalog
 
@@ -15,6 +18,11 @@ SHORTLIST = 200  # titles scored in full: those sharing the most letter triples 
 _ARTICLES = re.compile(r"^(the|a|an|le|la|les|l'|il|el|los|las|der|die|das|den|det)\s+")
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 _NOT_WORD = re.compile(r"[^\w\s]")
+# Typos forgiven in a whole title, by its length: one from 3 letters, two from 9, three from 16
+# (OSA distance: a swap of two neighbours is one typo, as people make them).
+_TYPOS = ((16, 3), (9, 2), (3, 1))
+SHORTEST_PARTIAL = 4  # a one-word query shorter than this must be a whole title ("Up", "Her")
+YEAR_SLACK = 1  # release years differ by a year between sources
 
 
 def normalise(text: str) -> str:
@@ -40,6 +48,14 @@ class TitleIndex:
         frame = catalog.frame
         self._ids = frame.index.to_numpy(np.int64)
         self._titles = [normalise(t) for t in frame["title"]]
+        # "Amélie (Le Fabuleux Destin d'Amélie Poulain)": either name alone is the film too.
+        self._main = [normalise(t.split(" (", 1)[0]) for t in frame["title"]]
+        self._words = [
+            frozenset(t.split()) | frozenset(m.split())
+            for t, m in zip(self._titles, self._main, strict=True)
+        ]
+        self.name = catalog.name or "this catalogue"
+        self.last_year = catalog.last_year
         self._postings = _postings(self._titles)
         self._years = frame["year"].to_numpy(dtype="float64", na_value=np.nan)
         pop = popularity or {}
@@ -55,19 +71,24 @@ class TitleIndex:
         text = normalise(_YEAR.sub(" ", query) if year else query)
         if not text:
             return []
+        if year is not None and self.last_year is not None and year > self.last_year + YEAR_SLACK:
+            return []  # "heat 2023" against films that stop in 1998: none of them
         rows = self._shortlist(text)
         hits = process.extract(
             text,
             [self._titles[row] for row in rows],
             scorer=fuzz.WRatio,
-            limit=max(limit * 5, 40),
+            # With a year, every hit: a title made many times ("Hamlet") may have more equally
+            # good namesakes than the cap, and the one of that year must not be cut off.
+            limit=None if year is not None else max(limit * 5, 40),
             score_cutoff=60,
         )
+        typed = _Typed.of(text)
         scored = []
         for title, score, position in hits:
             row = rows[position]
-            if len(title) < 3 and title != text:
-                continue  # "M" (1931) partially matches anything with an m in it
+            if not self._plausible(typed, row, year):
+                continue  # "the matrix" is not "Matilda": better no guess than a wrong one
             total = score + self._bonus[row]
             if title == text:
                 total += 5.0  # an exact title beats a longer one containing it
@@ -87,9 +108,67 @@ class TitleIndex:
             return np.argpartition(-shared, SHORTLIST)[:SHORTLIST]
         return np.flatnonzero(shared)
 
+    def _plausible(self, typed: _Typed, row: int, year: int | None) -> bool:
+        """Whether the film at ``row`` may be what was typed: the whole title (or its main
+        part) with a few typos, or every word of the query among the title's words."""
+        film_year = self._years[row]
+        if year is not None and not np.isnan(film_year) and abs(film_year - year) > YEAR_SLACK:
+            return False
+        title_words = self._words[row]
+        if not typed.numbers <= title_words:
+            return False  # "Toy Story 3" is not "Toy Story": a number is never a typo
+        for form in typed.forms:
+            if _close(form, self._titles[row]) or _close(form, self._main[row]):
+                return True
+        words = typed.words
+        if len(words) == 1:
+            # One word of a longer title, spelt right: "shawshank", "raiders"; a near word
+            # would let "incredibles" find "The Incredible Journey".
+            return len(words[0]) >= SHORTEST_PARTIAL and words[0] in title_words
+        return all(w in title_words or any(_same_word(w, t) for t in title_words) for w in words)
+
+    def not_found(self, query: str) -> str:
+        """What to say when ``search`` finds nothing: the catalogue's name and where it stops."""
+        shown = " ".join(query.split())[:60]
+        if self.last_year is None:
+            return f"I don't know “{shown}”: it is not in {self.name}."
+        return (
+            f"I don't know “{shown}”. My films come from {self.name}, which stops in "
+            f"{self.last_year}; check the spelling, or try a film from before then."
+        )
+
     def best(self, query: str) -> int | None:
         found = self.search(query, limit=1)
         return found[0] if found else None
+
+
+@dataclass(frozen=True)
+class _Typed:
+    """A normalised query, taken apart once for every candidate it is checked against."""
+
+    forms: tuple[str, ...]  # as typed, and without a mistyped leading "the"
+    words: tuple[str, ...]  # its words, without that article
+    numbers: frozenset[str]
+
+    @classmethod
+    def of(cls, text: str) -> _Typed:
+        words = text.split()
+        if len(words) > 1 and OSA.distance(words[0], "the", score_cutoff=1) <= 1:
+            words = words[1:]  # "teh big bang theory": the article itself mistyped
+        stripped = " ".join(words)
+        forms = (text,) if stripped == text else (text, stripped)
+        return cls(forms, tuple(words), frozenset(w for w in words if w.isdigit()))
+
+
+def _close(text: str, title: str) -> bool:
+    allowed = next((typos for length, typos in _TYPOS if len(title) >= length), 0)
+    return OSA.distance(text, title, score_cutoff=allowed) <= allowed
+
+
+def _same_word(word: str, title_word: str) -> bool:
+    if word == title_word:
+        return True
+    return len(word) >= 5 and OSA.distance(word, title_word, score_cutoff=1) <= 1
 
 
 def _trigrams(text: str) -> set[str]:

@@ -2,34 +2,52 @@
 
 ``train_candidate`` reads the base MovieLens ratings and a snapshot of the bot's ratings,
 trains a new model on all of it but a fixed holdout, scores the new and the serving model on
-that same holdout, and writes the candidate file. It reports progress through a small JSON
-file that the bot reads. Everything it takes and returns is plain data (picklable).
+that same holdout, and writes the candidate file. ``train_first`` makes the model of a first
+start: on a big catalogue a quick one from a sample, so the bot answers within a minute while
+``train_candidate`` trains the full one. Both report progress, with an ETA, through a small
+JSON file that the bot reads. Everything they take and return is plain data (picklable); the
+ratings are only ever read here, never in the bot's process.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from recsys import TrainConfig
+
+SCALE_ABOVE = 2_000_000
+"""Ratings above which training uses ``TrainConfig.for_scale()`` (as ``recsys train`` does):
+the Adam star head's cost grows with the square of the ratings."""
+QUICK_BYTES = 16 << 20
+"""The quick first model is trained on the ratings in the first 16 MB of the ratings file
+(about 1.2M: every rating of the first users), read without reading the rest."""
+QUICK_ABOVE = 500_000
+"""Ratings in those 16 MB above which the catalogue counts as big: its full model takes
+minutes, so a quick one serves first."""
+_stage_started: dict[str, float] = {}
 
 
 @dataclass(frozen=True)
 class TrainJob:
     data_dir: str
     dataset: str
-    snapshot: (
-        str  # .npz with user_id (0, 1, 2…: no Telegram ids), item_id, stars; deleted once read
-    )
+    # .npz of user_id (0, 1, 2…: no Telegram ids), item_id, stars; deleted once read
+    snapshot: str
     serving_model: str
     candidate: str
     progress: str
     config: dict[str, Any]
+    catalogue: str = ""  # the catalogue's name, recorded in the model's metadata
 
 
 def combined_ratings(
@@ -56,7 +74,7 @@ def train_candidate(job: TrainJob) -> dict[str, Any]:
     # Imported here: the bot process need not pay for them, the worker process does.
     import torch
 
-    from recsys import FactorModel, TrainConfig, Trainer
+    from recsys import FactorModel, Trainer
     from recsys.baselines import ModelScorer
     from recsys.data import load_dataset
     from recsys.evaluate import score
@@ -72,19 +90,18 @@ def train_candidate(job: TrainJob) -> dict[str, Any]:
     os.remove(job.snapshot)  # people's ratings: on disk no longer than needed
     ratings = combined_ratings(base, snapshot["user_id"], snapshot["item_id"], snapshot["stars"])
     train, holdout = split_holdout(ratings)
-    config = TrainConfig(**job.config)
-
-    def on_epoch(head: str, metrics: dict[str, float]) -> None:
-        total = config.epochs if head == "star" else config.rank_sweeps
-        _progress(job, f"training the {head} head", min(1.0, metrics["epoch"] / total))
-
-    model = Trainer(config, on_epoch=on_epoch).fit(train, dataset.catalog.genres_by_item())
+    config = config_for(job, len(train))
+    trainer = Trainer(config, on_epoch=_epoch_reporter(job, config))
+    model = trainer.fit(train, dataset.catalog.genres_by_item())
     _progress(job, "comparing with the serving model", 1.0)
     new = score(ModelScorer(model, history=train), train, holdout)
     serving = FactorModel.load(job.serving_model)
+    # A quick first model lacks films many users rated: one warning per user, by the thousand.
+    logging.getLogger("recsys.model").setLevel(logging.ERROR)
     old = score(ModelScorer(serving, history=train), train, holdout)
     model.metadata["metrics"] = {"holdout": new}
     model.metadata["holdout_share"] = HOLDOUT_SHARE
+    model.metadata["catalogue"] = job.catalogue
     model.save(job.candidate)
     return {
         "new": new,
@@ -97,8 +114,72 @@ def train_candidate(job: TrainJob) -> dict[str, Any]:
     }
 
 
+def train_first(job: TrainJob) -> dict[str, Any]:
+    """The first model of a catalogue, written to ``job.candidate``, leaving out the fixed
+    holdout so that later runs compare against it. On a big catalogue (``QUICK_ABOVE``) it is
+    a quick model from the head of the ratings file (metadata ``quick``), to be replaced by a
+    full run of ``train_candidate``: the whole file is not even read."""
+    import torch
+
+    from recsys import Trainer
+    from recsys.data import load_catalog, load_dataset
+    from recsys.data.load import load_ratings_head
+    from recsys.holdout import HOLDOUT_SHARE, split_holdout
+
+    torch.set_num_threads(1)
+    started = time.perf_counter()
+    _progress(job, "reading data", 0.0)
+    data_dir = Path(job.data_dir)
+    ratings = load_ratings_head(job.dataset, QUICK_BYTES, data_dir)
+    quick = len(ratings) > QUICK_ABOVE
+    if quick:
+        catalog = load_catalog(job.dataset, data_dir)
+    else:  # the head may be all of it, or nearly: read the whole set
+        dataset = load_dataset(job.dataset, data_dir)
+        ratings, catalog = dataset.ratings, dataset.catalog
+    train, _ = split_holdout(ratings)
+    config = config_for(job, len(ratings), quick=quick)
+    trainer = Trainer(config, on_epoch=_epoch_reporter(job, config))
+    model = trainer.fit(train, catalog.genres_by_item())
+    model.metadata["holdout_share"] = HOLDOUT_SHARE
+    model.metadata["catalogue"] = job.catalogue
+    model.metadata["quick"] = quick
+    model.save(job.candidate)
+    return {"quick": quick, "ratings": len(train), "seconds": time.perf_counter() - started}
+
+
+def config_for(job: TrainJob, ratings: int, *, quick: bool = False) -> TrainConfig:
+    """The job's configuration; above ``SCALE_ABOVE`` ratings the scale preset with the job's
+    seed; ``quick``: a few sweeps of the scale preset, no neighbour head beyond the 500 most
+    rated films, whatever the size."""
+    from recsys import TrainConfig
+
+    config = TrainConfig(**job.config)
+    if ratings <= SCALE_ABOVE and not quick:
+        return config
+    scale = replace(TrainConfig.for_scale(), seed=config.seed)
+    if not quick:
+        return scale
+    return replace(
+        scale, factors=32, rank_factors=32, epochs=4, rank_sweeps=2, patience=1, refit=False,
+        neighbour_max_items=500,
+    )  # fmt: skip
+
+
+def _epoch_reporter(job: TrainJob, config: TrainConfig) -> Any:
+    def on_epoch(head: str, metrics: dict[str, float]) -> None:
+        total = config.epochs if head == "star" else config.rank_sweeps
+        _progress(job, f"training the {head} head", min(1.0, metrics["epoch"] / total))
+
+    return on_epoch
+
+
 def _progress(job: TrainJob, stage: str, fraction: float) -> None:
+    """Write the stage, its fraction done and the seconds it has left at this pace."""
+    now = time.monotonic()
+    began = _stage_started.setdefault(stage, now)
+    eta = (now - began) * (1 - fraction) / fraction if fraction > 0 else None
     tmp = f"{job.progress}.tmp"
     with open(tmp, "w") as fh:
-        json.dump({"stage": stage, "fraction": round(fraction, 3)}, fh)
+        json.dump({"stage": stage, "fraction": round(fraction, 3), "eta_s": eta}, fh)
     os.replace(tmp, job.progress)

@@ -16,7 +16,15 @@ import torch
 from tqdm import tqdm
 
 from recsys.config import TrainConfig
-from recsys.data import DataFormatError, Dataset, FetchError, default_data_dir, fetch, load_dataset
+from recsys.data import (
+    RELEASES,
+    DataFormatError,
+    Dataset,
+    FetchError,
+    default_data_dir,
+    fetch,
+    load_dataset,
+)
 from recsys.evaluate import evaluate_folds, evaluate_new_users, format_table
 from recsys.model import FactorModel
 from recsys.train import Trainer
@@ -43,8 +51,13 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m recsys", description=__doc__)
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    p = sub.add_parser("fetch", help="download a MovieLens release (ml-100k)")
-    p.add_argument("name", choices=[DEFAULT_DATA])
+    p = sub.add_parser(
+        "fetch",
+        help="download a MovieLens release",
+        description="Download a MovieLens release from GroupLens ($MOVIELENS_URL overrides the "
+        "base URL), check its published md5 and unpack it; an interrupted download resumes.",
+    )
+    p.add_argument("name", choices=list(RELEASES))
     _data_dir(p)
     p.set_defaults(command=_fetch)
 
@@ -88,7 +101,9 @@ def _data_dir(p: argparse.ArgumentParser) -> None:
 
 
 def _data(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data", default=DEFAULT_DATA, help="ml-100k, or a MovieLens dir or zip")
+    p.add_argument(
+        "--data", default=DEFAULT_DATA, help="a release name (ml-25m), or a MovieLens dir or zip"
+    )
     _data_dir(p)
 
 
@@ -137,8 +152,8 @@ def _train_config(args: argparse.Namespace, n_ratings: int) -> TrainConfig:
 
 def _load(args: argparse.Namespace) -> Dataset:
     data_dir = args.data_dir or default_data_dir()
-    if args.data == DEFAULT_DATA and not (data_dir / DEFAULT_DATA).exists():
-        fetch(DEFAULT_DATA, data_dir)
+    if args.data in RELEASES and not (data_dir / args.data).exists():
+        fetch(args.data, data_dir, progress=True)
     started = time.perf_counter()
     dataset = load_dataset(args.data, data_dir)
     print(
@@ -150,7 +165,7 @@ def _load(args: argparse.Namespace) -> Dataset:
 
 
 def _fetch(args: argparse.Namespace) -> int:
-    result = fetch(args.name, args.data_dir or default_data_dir())
+    result = fetch(args.name, args.data_dir or default_data_dir(), progress=True)
     print(f"{args.name}: {result.path} ({result.source})")
     return 0
 
@@ -159,6 +174,7 @@ def _train(args: argparse.Namespace) -> int:
     dataset = _load(args)
     config = _train_config(args, len(dataset.ratings))
     model = train_with_progress(dataset, config)
+    model.metadata["catalogue"] = dataset.name  # the bot refuses a model of another catalogue
     model.save(args.out)
     meta = model.metadata
     print(

@@ -8,24 +8,29 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
+
+import pandas as pd
 
 from recsys.data.cache import CACHE_DIR_NAME, default_cache_dir
 from recsys.data.errors import DataFormatError
 from recsys.data.readers import atomic, dat, ml100k
 from recsys.data.readers import csv as csv_reader
-from recsys.data.types import Dataset
+from recsys.data.releases import RELEASES
+from recsys.data.types import Catalog, Dataset
 
 DATA_DIR_ENV = "MOVIEBOT_DATA_DIR"
-FETCHABLE = "ml-100k"
 
 Reader = Callable[[Path, str | None], Dataset]
+CatalogReader = Callable[[Path], Catalog]
+HeadReader = Callable[[Path, int], pd.DataFrame]
 # Checked in this order; each format is recognised by the pair of files it cannot do without.
-FORMATS: dict[str, tuple[tuple[str, ...], Reader]] = {
-    "ml100k": (ml100k.REQUIRED, ml100k.read),
-    "dat": (dat.REQUIRED, dat.read),
-    "csv": (csv_reader.REQUIRED, csv_reader.read),
-    "atomic": (atomic.REQUIRED, atomic.read),
+FORMATS: dict[str, tuple[tuple[str, ...], Reader, CatalogReader, HeadReader]] = {
+    "ml100k": (ml100k.REQUIRED, ml100k.read, ml100k.catalog, ml100k.ratings_head),
+    "dat": (dat.REQUIRED, dat.read, dat.catalog, dat.ratings_head),
+    "csv": (csv_reader.REQUIRED, csv_reader.read, csv_reader.catalog, csv_reader.ratings_head),
+    "atomic": (atomic.REQUIRED, atomic.read, atomic.catalog, atomic.ratings_head),
 }
 _IGNORED_TOP_LEVEL = frozenset({"__MACOSX", CACHE_DIR_NAME})
 
@@ -47,7 +52,32 @@ def load_dataset(source: str | Path, data_dir: Path | None = None) -> Dataset:
     if path.suffix == ".zip":
         path = extract_zip(path)
     root, format_name = _locate(path)
-    return FORMATS[format_name][1](root, name)
+    dataset = FORMATS[format_name][1](root, name)
+    return replace(dataset, catalog=replace(dataset.catalog, name=dataset.name))
+
+
+def load_catalog(source: str | Path, data_dir: Path | None = None) -> Catalog:
+    """Only the films of a release named or placed as for ``load_dataset``: the ratings file
+    is not read, so a process that serves recommendations never holds it. Same errors."""
+    path = _resolve(source, data_dir or default_data_dir())
+    name = path.name.removesuffix(".zip")
+    if path.suffix == ".zip":
+        path = extract_zip(path)
+    root, format_name = _locate(path)
+    return replace(FORMATS[format_name][2](root), name=name)
+
+
+def load_ratings_head(
+    source: str | Path, max_bytes: int, data_dir: Path | None = None
+) -> pd.DataFrame:
+    """The ratings in about the first ``max_bytes`` of a release's ratings file, whole lines
+    only, without reading the rest: a quick sample (every rating of the first users, where the
+    file is sorted by user as MovieLens' big releases are). Same errors as ``load_dataset``."""
+    path = _resolve(source, data_dir or default_data_dir())
+    if path.suffix == ".zip":
+        path = extract_zip(path)
+    root, format_name = _locate(path)
+    return FORMATS[format_name][3](root, max_bytes)
 
 
 def detect_format(path: str | Path) -> str:
@@ -109,9 +139,9 @@ def _resolve(source: str | Path, data_dir: Path) -> Path:
         named = data_dir / source
         if named.exists():
             return named
-        if source == FETCHABLE:
+        if source in RELEASES:
             raise FileNotFoundError(
-                f"{named} not found: run `python -m recsys fetch {FETCHABLE}` to download it"
+                f"{named} not found: run `python -m recsys fetch {source}` to download it"
                 + ("" if data_dir == Path("data") else f" with --data-dir {data_dir}")
             )
     path = Path(source)
@@ -145,14 +175,14 @@ def _detect(path: Path, names: Iterable[PurePosixPath]) -> tuple[str, str]:
     folders += sorted(f for f in by_folder if f) if len(by_folder.keys() - {""}) == 1 else []
     for folder in folders:
         files = by_folder[folder]
-        for format_name, (required, _) in FORMATS.items():
+        for format_name, (required, *_) in FORMATS.items():
             present = [any(PurePosixPath(f).match(r) for f in files) for r in required]
             if all(present):
                 return folder, format_name
             if any(present):
                 missing = required[present.index(False)]
                 raise DataFormatError(path / folder / missing, "missing required file")
-    expected = ", ".join(required[0] for required, _ in FORMATS.values())
+    expected = ", ".join(required[0] for required, *_ in FORMATS.values())
     raise DataFormatError(path, f"not a MovieLens release: found none of {expected}")
 
 

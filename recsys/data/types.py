@@ -37,6 +37,8 @@ class Catalog:
     """
 
     frame: pd.DataFrame
+    name: str = ""
+    """The release's name (``ml-100k``), for messages such as "my films stop in 1998"."""
 
     @classmethod
     def from_columns(
@@ -101,6 +103,12 @@ class Catalog:
     def genres_by_item(self) -> dict[int, tuple[str, ...]]:
         """Every film's genres by item id: what ``Trainer.fit`` takes for its genre prior."""
         return dict(zip(self.item_ids.tolist(), self.frame["genres"], strict=True))
+
+    @property
+    def last_year(self) -> int | None:
+        """The year of the catalogue's newest film: where what the bot knows stops."""
+        years = self.frame["year"].dropna()
+        return int(years.max()) if len(years) else None
 
     @property
     def all_genres(self) -> list[str]:

@@ -231,3 +231,31 @@ def test_env_example_documents_every_setting_with_its_default() -> None:
     }
     assert keys == {name.upper() for name in Settings.model_fields}
     assert load_settings(EXAMPLE) == load_settings(None)
+
+
+def test_catalogue_defaults_to_ml_100k_and_takes_any_release_name() -> None:
+    assert load_settings(None).catalogue == "ml-100k"
+    assert load_settings(None, catalogue="ml-32m").catalogue == "ml-32m"  # fetched at start-up
+
+
+def test_an_unknown_catalogue_is_one_line_naming_the_fix() -> None:
+    message = config_error(catalogue="ml-99m")
+    assert message.startswith("CATALOGUE='ml-99m' is neither a MovieLens release name")
+    assert "use a release name (ml-100k, ml-1m," in message
+
+
+def test_a_catalogue_path_that_is_not_a_release_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "films").mkdir()
+    (tmp_path / "films" / "notes.txt").write_text("not a release")
+    message = config_error(catalogue=str(tmp_path / "films"))
+    assert "is not a MovieLens release (not a MovieLens release: found none of" in message
+
+
+def test_a_catalogue_folder_in_any_format_is_accepted(tmp_path: Path) -> None:
+    folder = tmp_path / "data" / "my-films"
+    folder.mkdir(parents=True)
+    (folder / "ratings.csv").write_text("userId,movieId,rating,timestamp\n1,1,4.0,1\n")
+    (folder / "movies.csv").write_text("movieId,title,genres\n1,Heat (1995),Crime\n")
+    by_name = load_settings(None, data_dir=tmp_path / "data", catalogue="my-films")
+    assert by_name.catalogue == "my-films"
+    assert load_settings(None, catalogue=str(folder)).catalogue == str(folder)

@@ -35,25 +35,25 @@ def same_bytes(a: Path, b: Path) -> bool:
     return a.read_bytes() == b.read_bytes()
 
 
-def test_a_corrupt_model_gives_way_to_the_previous_one(
+async def test_a_corrupt_model_gives_way_to_the_previous_one(
     trained: Path, movielens: Dataset, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     path = tmp_path / "model.safetensors"
     path.write_bytes(GARBAGE)
     shutil.copy2(trained, tmp_path / "model.safetensors.previous")
-    model = ensure_model(settings_for(path), movielens)
+    model = await ensure_model(settings_for(path), movielens.catalog)
     assert model.metadata == FactorModel.load(trained).metadata
     assert same_bytes(path, trained), "the previous model is back in place"
     assert (tmp_path / "model.safetensors.corrupt").read_bytes() == GARBAGE
     assert "is unreadable" in caplog.text
 
 
-def test_a_corrupt_model_without_a_previous_one_is_set_aside_and_retrained(
+async def test_a_corrupt_model_without_a_previous_one_is_set_aside_and_retrained(
     movielens: Dataset, tmp_path: Path
 ) -> None:
     path = tmp_path / "model.safetensors"
     path.write_bytes(GARBAGE)
-    model = ensure_model(settings_for(path), movielens)
+    model = await ensure_model(settings_for(path), movielens.catalog)
     assert model.item_factors.shape[1] == 8  # TRAIN_FACTORS: trained here, not loaded
     assert FactorModel.load(path).metadata == model.metadata
     assert (tmp_path / "model.safetensors.corrupt").read_bytes() == GARBAGE

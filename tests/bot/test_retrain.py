@@ -12,7 +12,7 @@ from telegram.ext import CallbackContext
 from bot.app import build_application
 from bot.config import load_settings
 from bot.handlers import admin
-from bot.retrain import Retrainer, better_or_equal, training_config
+from bot.retrain import Retrainer, _read_progress, better_or_equal, training_config
 from bot.runtime import RESOURCES_KEY
 from bot.service import MovieService
 from bot.storage import Storage
@@ -106,3 +106,13 @@ def test_training_settings_come_from_the_configuration() -> None:
     config = training_config(settings)
     assert (config.star_solver, config.factors, config.reg_factors) == ("als", 12, 0.3)
     assert (config.epochs, config.seed) == (7, 5)
+
+
+def test_progress_lines_carry_the_time_left(tmp_path: Path) -> None:
+    path = tmp_path / "progress.json"
+    path.write_text('{"stage": "training the star head", "fraction": 0.25, "eta_s": 300.0}')
+    assert _read_progress(str(path)) == "training the star head (25%, about 5 min left)"
+    path.write_text('{"stage": "training the rank head", "fraction": 0.5, "eta_s": 12.4}')
+    assert _read_progress(str(path)) == "training the rank head (50%, about 12 s left)"
+    path.write_text('{"stage": "reading data", "fraction": 0.0, "eta_s": null}')
+    assert _read_progress(str(path)) == "reading data (0%)"

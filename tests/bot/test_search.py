@@ -10,7 +10,7 @@ from rapidfuzz import fuzz
 
 from bot import search
 from bot.search import TitleIndex, normalise
-from recsys.data import Dataset
+from recsys.data import Catalog, Dataset
 
 
 @pytest.fixture(scope="module")
@@ -60,3 +60,48 @@ def test_the_shortlist_finds_the_best_match_of_a_full_scan(
 
 def test_a_query_sharing_no_letters_finds_nothing(index: TitleIndex) -> None:
     assert index.search("ǂǂǂ ꙮꙮ") == []
+
+
+@pytest.mark.parametrize(
+    "query", ["the matrix", "Amélie", "spirited away", "Toy Story 3", "the incredibles", "up"]
+)
+def test_a_film_the_catalogue_lacks_gets_no_guesses(index: TitleIndex, query: str) -> None:
+    assert index.search(query) == []
+
+
+def test_a_year_past_the_catalogue_finds_nothing_and_its_own_year_wins(
+    index: TitleIndex, movielens: Dataset
+) -> None:
+    assert index.search("fargo 2003") == []
+    assert [movielens.catalog.label(i) for i in index.search("fargo 1996", 1)] == ["Fargo (1996)"]
+
+
+@pytest.mark.parametrize(
+    ("query", "title"),
+    [
+        ("teh big bang theory", "The Big Bang Theory"),  # the article itself mistyped
+        ("jurassic parc", "Jurassic Park"),
+        ("shawshank", "The Shawshank Redemption"),  # one word of a longer title
+        ("star wras", "Star Wars"),
+        ("empire strikes back", "The Empire Strikes Back"),
+    ],
+)
+def test_typos_and_parts_of_catalogue_titles_are_still_found(
+    index: TitleIndex, movielens: Dataset, query: str, title: str
+) -> None:
+    found = index.search(query, 2)
+    assert title in [movielens.catalog.title(i) for i in found]
+
+
+def test_not_found_names_the_catalogue_and_where_it_stops(index: TitleIndex) -> None:
+    assert index.not_found("  The   Matrix ") == (
+        "I don't know “The Matrix”. My films come from ml-100k, which stops in 1998; check "
+        "the spelling, or try a film from before then."
+    )
+
+
+def test_a_year_finds_its_film_among_many_namesakes() -> None:
+    years = list(range(1900, 2000))
+    catalog = Catalog.from_columns(list(range(1, 101)), ["Hamlet"] * 100, years, [("Drama",)] * 100)
+    index = TitleIndex(catalog)
+    assert index.search("hamlet 1948", 1) == [49]

@@ -53,7 +53,17 @@ def read(root: Path, name: str | None = None) -> Dataset:
     stem = find_stem(root)
     ratings_path = require(root / f"{stem}{RATINGS_SUFFIX}")
     ratings = cached_ratings(ratings_path, lambda: read_ratings(ratings_path))
-    return Dataset(name or stem, ratings, read_catalog(root / f"{stem}{ITEMS_SUFFIX}"))
+    return Dataset(name or stem, ratings, catalog(root))
+
+
+def catalog(root: Path) -> Catalog:
+    """Only the films of the release in ``root``: no ratings are read."""
+    return read_catalog(root / f"{find_stem(root)}{ITEMS_SUFFIX}")
+
+
+def ratings_head(root: Path, max_bytes: int) -> pd.DataFrame:
+    """The ratings in about the first ``max_bytes`` of the ``.inter`` file."""
+    return read_ratings(require(root / f"{find_stem(root)}{RATINGS_SUFFIX}"), max_bytes)
 
 
 def find_stem(root: Path) -> str:
@@ -76,13 +86,13 @@ def read_header(path: Path) -> list[str]:
     return names
 
 
-def read_ratings(path: Path) -> pd.DataFrame:
+def read_ratings(path: Path, max_bytes: int | None = None) -> pd.DataFrame:
     names = read_header(path)
     missing = [f for f in ("user_id", "item_id", "rating") if f not in names]
     if missing:
         raise DataFormatError(path, f"header lacks the field(s) {', '.join(missing)}", 1)
     fields = [_RATING_FIELDS.get(n, Field(n, None)) for n in names]
-    columns = read_numeric_table(path, fields, sep="\t", skip_lines=1)
+    columns = read_numeric_table(path, fields, sep="\t", skip_lines=1, max_bytes=max_bytes)
     n_rows = len(columns["user_id"])
     timestamps = columns.get("timestamp", np.zeros(n_rows))
     return ratings_frame(

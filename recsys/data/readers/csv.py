@@ -47,13 +47,23 @@ def read(root: Path, name: str | None = None) -> Dataset:
     """
     ratings_path = require(root / RATINGS)
     ratings = cached_ratings(ratings_path, lambda: read_ratings(ratings_path))
-    return Dataset(name or root.name, ratings, read_catalog(root / ITEMS, root / LINKS))
+    return Dataset(name or root.name, ratings, catalog(root))
 
 
-def read_ratings(path: Path) -> pd.DataFrame:
+def catalog(root: Path) -> Catalog:
+    """Only the films (with their links) of the release in ``root``: no ratings are read."""
+    return read_catalog(root / ITEMS, root / LINKS)
+
+
+def read_ratings(path: Path, max_bytes: int | None = None) -> pd.DataFrame:
     _check_header(path, first_line(path).split(","), RATINGS_HEADER)
-    columns = read_numeric_table(path, RATING_FIELDS, sep=",", skip_lines=1)
+    columns = read_numeric_table(path, RATING_FIELDS, sep=",", skip_lines=1, max_bytes=max_bytes)
     return ratings_frame(**columns)
+
+
+def ratings_head(root: Path, max_bytes: int) -> pd.DataFrame:
+    """The ratings in about the first ``max_bytes`` of ``ratings.csv`` (sorted by user)."""
+    return read_ratings(require(root / RATINGS), max_bytes)
 
 
 def read_catalog(path: Path, links_path: Path | None = None) -> Catalog:

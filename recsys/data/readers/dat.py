@@ -36,16 +36,30 @@ def read(root: Path, name: str | None = None) -> Dataset:
     """
     ratings_path = require(root / RATINGS)
     ratings = cached_ratings(ratings_path, lambda: read_ratings(ratings_path))
-    return Dataset(name or root.name, ratings, read_catalog(root / ITEMS))
+    return Dataset(name or root.name, ratings, catalog(root))
 
 
-def read_ratings(path: Path) -> pd.DataFrame:
+def catalog(root: Path) -> Catalog:
+    """Only the films of the release in ``root``: no ratings are read."""
+    return read_catalog(require(root / ITEMS))
+
+
+def read_ratings(path: Path, max_bytes: int | None = None) -> pd.DataFrame:
     # pandas' C engine takes only one-character separators; "::" would force the slow Python
     # engine, so each block has it replaced by a tab, which keeps every line where it was.
     columns = read_numeric_table(
-        path, RATING_FIELDS, sep="\t", transform=lambda block: block.replace(b"::", b"\t")
+        path,
+        RATING_FIELDS,
+        sep="\t",
+        transform=lambda block: block.replace(b"::", b"\t"),
+        max_bytes=max_bytes,
     )
     return ratings_frame(**columns)
+
+
+def ratings_head(root: Path, max_bytes: int) -> pd.DataFrame:
+    """The ratings in about the first ``max_bytes`` of ``ratings.dat``."""
+    return read_ratings(require(root / RATINGS), max_bytes)
 
 
 def read_catalog(path: Path) -> Catalog:

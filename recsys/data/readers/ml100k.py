@@ -46,14 +46,22 @@ def read(root: Path, name: str | None = None) -> Dataset:
     """
     ratings_path = require(root / RATINGS)
     ratings = cached_ratings(ratings_path, lambda: read_ratings(ratings_path))
-    return Dataset(
-        name or root.name, ratings, read_catalog(root / ITEMS, read_genre_names(root / GENRES))
-    )
+    return Dataset(name or root.name, ratings, catalog(root))
 
 
-def read_ratings(path: Path) -> pd.DataFrame:
+def catalog(root: Path) -> Catalog:
+    """Only the films of the release in ``root``: no ratings are read."""
+    return read_catalog(require(root / ITEMS), read_genre_names(root / GENRES))
+
+
+def read_ratings(path: Path, max_bytes: int | None = None) -> pd.DataFrame:
     """``u.data``: tab-separated user, item, rating, timestamp, no header."""
-    return ratings_frame(**read_numeric_table(path, RATING_FIELDS, sep="\t"))
+    return ratings_frame(**read_numeric_table(path, RATING_FIELDS, sep="\t", max_bytes=max_bytes))
+
+
+def ratings_head(root: Path, max_bytes: int) -> pd.DataFrame:
+    """The ratings in about the first ``max_bytes`` of ``u.data``."""
+    return read_ratings(require(root / RATINGS), max_bytes)
 
 
 def read_genre_names(path: Path) -> tuple[str, ...]:

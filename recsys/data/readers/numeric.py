@@ -60,17 +60,21 @@ def read_numeric_table(
     skip_lines: int = 0,
     transform: Callable[[bytes], bytes] | None = None,
     block_bytes: int = BLOCK_BYTES,
+    max_bytes: int | None = None,
 ) -> dict[str, np.ndarray]:
     """The wanted columns of ``path`` as arrays of their dtypes.
 
     ``skip_lines`` leading lines (a header the caller has checked) are skipped; ``transform``
     rewrites each raw block before parsing and must not add or remove line breaks (the
     ``.dat`` files use it to turn ``::`` into a one-byte separator). Blank lines are skipped.
+    ``max_bytes``: only the whole lines within about that many bytes from the start.
     Raises DataFormatError naming the first bad line, or when there is no data line at all.
     """
     wanted = [f for f in fields if f.dtype is not None]
     parts: dict[str, list[np.ndarray]] = {f.name: [] for f in wanted}
-    for first_line, block in _blocks(path, skip_lines, block_bytes):
+    if max_bytes is not None:
+        block_bytes = max(1, min(block_bytes, max_bytes))
+    for first_line, block in _blocks(path, skip_lines, block_bytes, max_bytes):
         data = block if transform is None else transform(block)
         frame = _parse_block(path, data, first_line, fields, sep)
         for f in wanted:
@@ -86,13 +90,16 @@ def read_numeric_table(
     return columns
 
 
-def _blocks(path: Path, skip_lines: int, block_bytes: int) -> Iterator[tuple[int, bytes]]:
+def _blocks(
+    path: Path, skip_lines: int, block_bytes: int, max_bytes: int | None = None
+) -> Iterator[tuple[int, bytes]]:
     """``(line number of the block's first line, block)``, each block ending on a line break
-    except perhaps the last."""
+    except perhaps the last; with ``max_bytes``, whole lines only, stopping past that many."""
     with path.open("rb") as file:
         for _ in range(skip_lines):
             file.readline()
         line = skip_lines + 1
+        read = 0
         rest = b""
         while chunk := file.read(block_bytes):
             buffer = rest + chunk
@@ -107,6 +114,9 @@ def _blocks(path: Path, skip_lines: int, block_bytes: int) -> Iterator[tuple[int
             block, rest = buffer[:cut], buffer[cut:]
             yield line, block
             line += block.count(b"\n")
+            read += len(block)
+            if max_bytes is not None and read >= max_bytes:
+                return  # the rest of the file, and the cut line in ``rest``, are not wanted
         if rest:
             yield line, rest
 

@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from recsys.data import DataFormatError, default_data_dir, detect_format, load_dataset
+from recsys.data import (
+    DataFormatError,
+    default_data_dir,
+    detect_format,
+    load_catalog,
+    load_dataset,
+)
+from recsys.data.load import load_ratings_head
 
 Write = Callable[..., Path]
 
@@ -130,3 +137,29 @@ def test_the_default_data_dir_follows_the_environment(
     assert default_data_dir() == Path("data")
     monkeypatch.setenv("MOVIEBOT_DATA_DIR", str(tmp_path))
     assert default_data_dir() == tmp_path
+
+
+def test_load_catalog_reads_the_films_and_never_the_ratings(write: Write, tmp_path: Path) -> None:
+    write("ml/ratings.csv", "userId,movieId,rating,timestamp\nnot,a,rating,row\n")
+    write("ml/movies.csv", 'movieId,title,genres\n7,"Matrix, The (1999)",Action|Sci-Fi\n')
+    catalog = load_catalog(tmp_path / "ml")
+    assert catalog.label(7) == "The Matrix (1999)" and catalog.genres(7) == ("Action", "Sci-Fi")
+    with pytest.raises(DataFormatError, match=r"ratings.csv: line 2"):
+        load_dataset(tmp_path / "ml")
+
+
+def test_a_missing_release_says_how_to_fetch_it_by_name(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"python -m recsys fetch ml-32m"):
+        load_catalog("ml-32m", tmp_path)
+
+
+def test_the_head_of_the_ratings_is_whole_lines_from_the_start(
+    write: Write, tmp_path: Path
+) -> None:
+    lines = "".join(f"{u},{u + 10},4.0,{u}\n" for u in range(1, 1001))
+    write("ml/ratings.csv", "userId,movieId,rating,timestamp\n" + lines)
+    write("ml/movies.csv", "movieId,title,genres\n11,Heat (1995),Crime\n")
+    head = load_ratings_head(tmp_path / "ml", 100)
+    assert 0 < len(head) < 1000
+    assert head["user_id"].tolist() == list(range(1, len(head) + 1))  # in order, none cut
+    assert len(load_ratings_head(tmp_path / "ml", 1 << 20)) == 1000
