@@ -41,13 +41,7 @@ async def search(service: MovieService, person: Person, args: str) -> list[Reply
     if len(args) > MAX_TEXT:
         return [Reply("That's too long to be a film title. Try a few words of it.")]
     films = service.search(args)
-    return [
-        views.film_list(
-            "Is it one of these?",
-            films,
-            f"I found no film called “{short(args, 60)}”. Check the spelling?",
-        )
-    ]
+    return [views.film_list("Is it one of these?", films, service.titles.not_found(args))]
 
 
 async def similar(service: MovieService, person: Person, args: str) -> list[Reply]:
@@ -57,7 +51,7 @@ async def similar(service: MovieService, person: Person, args: str) -> list[Repl
         return [Reply("That's too long to be a film title. Try a few words of it.")]
     found = service.search(args, limit=1)
     if not found:
-        return [Reply(escape(f"I found no film called “{short(args, 60)}”."))]
+        return [Reply(escape(service.titles.not_found(args)))]
     film = found[0]
     alike = await service.similar(film.item_id)
     return [

@@ -357,11 +357,12 @@ async def test_a_query_that_finds_nothing_is_echoed_literally(bot: Bot, text: st
     words = text.split()
     if not words:  # nothing to echo
         return
-    shown = _short(" ".join(words), 60)
-    await bot.send(message(text, TYPIST))
-    assert bot.texts() == [f"I found no film called “{shown}”. Check the spelling?"]
-    await bot.send(message(f"/similar {text}", TYPIST))
-    assert bot.texts() == [f"I found no film called “{shown}”."]
+    shown = " ".join(words)[:60]
+    for sent in (text, f"/similar {text}"):
+        await bot.send(message(sent, TYPIST))
+        [reply] = bot.texts()
+        assert reply.startswith(f"I don't know “{shown}”. My films come from ")
+        assert "which stops in 1998" in reply
     await bot.send(message(f"/{words[0]}", TYPIST))
     name = _short(words[0].partition("@")[0], 32)
     assert bot.texts() == [f"I don't know /{name}. /help lists what I can do."]
