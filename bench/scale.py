@@ -2,6 +2,7 @@
 served model to convergence, seconds per sweep, GFLOP/s against torch.mm, and peak memory.
 
     python bench/scale.py [--scale 0.1] [--dir /tmp/moviebot-scale] [--keep]
+    python bench/scale.py --engine spark [--scale 0.1] [--driver-memory 8g]  # scale_spark.py
 
 The synthetic ML-25M-shaped release (bench/synthetic.py) is generated once per scale under
 ``--dir`` and reused. Reading and training each run in a fresh subprocess, so each peak RSS is
@@ -318,9 +319,22 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="where data is generated")
     parser.add_argument("--keep", action="store_true", help="keep the binary ratings cache")
     parser.add_argument("--note", default="", help="a line stored with the results")
+    parser.add_argument(
+        "--engine",
+        choices=["torch", "spark"],
+        default="torch",
+        help="spark: the Spark engine next to torch (bench/scale_spark.py)",
+    )
+    parser.add_argument("--cores", type=int, default=2, help="Spark local mode cores")
+    parser.add_argument("--driver-memory", default="8g", help="Spark driver JVM heap")
     parser.add_argument("--worker", choices=["read", "train"], help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.engine == "spark":
+        from scale_spark import run
+
+        run(args.scale, args.dir, args.cores, args.driver_memory, args.note)
+        return
     if args.worker:
         work = read_worker if args.worker == "read" else train_worker
         print(json.dumps(work(args.data)))

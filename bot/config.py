@@ -21,6 +21,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 # characters; 30 leaves room without accepting obvious junk such as a pasted placeholder.
 _TOKEN_RE = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{30,}")
 _HH_MM_RE = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
+# Spark's own forms: local, local[4], local[*], local[4,2], yarn, or scheme://host.
+_SPARK_MASTER_RE = re.compile(r"local(\[(\*|[0-9]+)(,[0-9]+)?\])?|yarn|(spark|k8s|mesos)://\S+")
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
@@ -106,6 +108,14 @@ class Settings(BaseSettings):
     train_reg: float = Field(default=0.15, gt=0, le=100)
     """L2 regularisation of the star head's factors (per rating) in retraining runs."""
 
+    train_engine: Literal["torch", "spark"] = "torch"
+    """What retraining runs train with: torch on this machine, or Apache Spark's MLlib ALS
+    (``pip install 'moviebot[spark]'`` and Java 17), in local mode or on SPARK_MASTER."""
+
+    spark_master: str = "local[*]"
+    """Spark master URL of retraining runs with TRAIN_ENGINE=spark: ``local[*]`` (this
+    machine), ``spark://host:7077`` (a standalone cluster), ``yarn`` or ``k8s://...``."""
+
     @field_validator("telegram_bot_token")
     @classmethod
     def _token_shape(cls, token: SecretStr | None) -> SecretStr | None:
@@ -122,6 +132,14 @@ class Settings(BaseSettings):
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError("is not an http(s) URL")
         return url
+
+    @field_validator("spark_master")
+    @classmethod
+    def _spark_master(cls, master: str) -> str:
+        master = master.strip()
+        if not _SPARK_MASTER_RE.fullmatch(master):
+            raise ValueError("is not a Spark master URL")
+        return master
 
     @field_validator("webhook_listen")
     @classmethod
@@ -200,6 +218,8 @@ _FIXES: dict[str, str] = {
     "train_factors": "use a whole number between 1 and 1024",
     "train_epochs": "use a whole number between 1 and 10000",
     "train_seed": "use a whole number between 0 and 4294967295",
+    "train_engine": "use torch or spark",
+    "spark_master": "use local[*], local[4], spark://host:7077, yarn or k8s://https://host:443",
 }
 
 _SECRET_FIELDS = frozenset({"telegram_bot_token"})

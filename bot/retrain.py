@@ -25,12 +25,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from bot.config import Settings
 from bot.service import MovieService
 from bot.storage import Storage
 from bot.training_worker import TrainJob, train_candidate
 from recsys import FactorModel, TrainConfig
+from recsys.data.parquet import write_parquet_ratings
 from recsys.elicit import elicitor_for
 
 log = logging.getLogger(__name__)
@@ -141,14 +143,15 @@ class Retrainer:
 
     async def _prepare(self, workdir: Path) -> TrainJob:
         events = await self.storage.all_ratings()
-        snapshot = workdir / "bot-ratings.npz"
-        await asyncio.to_thread(
-            np.savez,
-            snapshot,
-            user_id=np.array([e.user_id for e in events], np.int64),
-            item_id=np.array([e.item_id for e in events], np.int64),
-            stars=np.array([e.stars for e in events], np.float32),
+        snapshot = workdir / "bot-ratings.parquet"
+        frame = pd.DataFrame(
+            {
+                "user_id": np.array([e.user_id for e in events], np.int64),
+                "item_id": np.array([e.item_id for e in events], np.int64),
+                "rating": np.array([e.stars for e in events], np.float32),
+            }
         )
+        await asyncio.to_thread(write_parquet_ratings, frame, snapshot)
         s = self.settings
         return TrainJob(
             data_dir=str(s.data_dir.resolve()),
@@ -158,6 +161,8 @@ class Retrainer:
             candidate=str(workdir / "candidate.safetensors"),
             progress=str(workdir / "progress.json"),
             config=training_config(self.settings).to_dict(),
+            engine=s.train_engine,
+            spark_master=s.spark_master,
         )
 
     async def _train(self, job: TrainJob, report: Progress) -> dict[str, Any]:
