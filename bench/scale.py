@@ -248,7 +248,11 @@ def train_worker(folder: Path) -> dict[str, Any]:
 
 def run_worker(mode: str, folder: Path) -> dict[str, Any]:
     """``mode`` in a fresh interpreter; its progress is echoed, its result is its last line."""
-    command = [sys.executable, __file__, "--worker", mode, "--data", str(folder)]
+    return run_json([sys.executable, __file__, "--worker", mode, "--data", str(folder)], mode)
+
+
+def run_json(command: list[str], what: str) -> dict[str, Any]:
+    """Run ``command``, echo its output but the last line, and return that line as JSON."""
     last = ""
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
         assert process.stdout is not None
@@ -257,7 +261,7 @@ def run_worker(mode: str, folder: Path) -> dict[str, Any]:
                 print(last, end="", flush=True)
             last = line
     if process.returncode != 0 or not last:
-        raise SystemExit(f"the {mode} worker failed (exit {process.returncode})")
+        raise SystemExit(f"the {what} worker failed (exit {process.returncode})")
     result: dict[str, Any] = json.loads(last)
     return result
 
@@ -327,13 +331,19 @@ def main() -> None:
     )
     parser.add_argument("--cores", type=int, default=2, help="Spark local mode cores")
     parser.add_argument("--driver-memory", default="8g", help="Spark driver JVM heap")
+    parser.add_argument(
+        "--spark-iterations",
+        type=int,
+        help="ALS iterations per head, fewer "
+        "than the served 15 to fit a slow machine (the rest is projected)",
+    )
     parser.add_argument("--worker", choices=["read", "train"], help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.engine == "spark":
         from scale_spark import run
 
-        run(args.scale, args.dir, args.cores, args.driver_memory, args.note)
+        run(args.scale, args.dir, args.cores, args.driver_memory, args.spark_iterations, args.note)
         return
     if args.worker:
         work = read_worker if args.worker == "read" else train_worker

@@ -35,7 +35,7 @@ def run(folds: int, seed: int, master: str = "local[2]") -> None:
     torch_config = replace(TrainConfig(), neighbours=0)
     spark_config = SparkTrainConfig.from_train_config(torch_config)
     per_fold: dict[str, list[dict[str, float]]] = {"torch": [], "spark": []}
-    with spark_session(master) as spark:
+    with spark_session(master, driver_memory="1g") as spark:
         for fold, (train, test) in enumerate(kfold_splits(ratings, folds, seed)):
             started = time.perf_counter()
             model = Trainer(torch_config).fit(train, genres)

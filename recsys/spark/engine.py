@@ -28,6 +28,7 @@ from recsys.spark.config import SparkTrainConfig
 from recsys.vocab import Vocabulary
 
 if TYPE_CHECKING:
+    from pyspark.ml.recommendation import ALS
     from pyspark.sql import DataFrame
 
 log = logging.getLogger(__name__)
@@ -173,33 +174,30 @@ def _biases(
     return item_bias, user_bias
 
 
-def _als(config: SparkTrainConfig, blocks: int, implicit: bool) -> Any:
+def _als(config: SparkTrainConfig, blocks: int, implicit: bool) -> ALS:
     from pyspark.ml.recommendation import ALS
 
-    if implicit:
-        head = {
-            "rank": config.rank_factors,
-            "maxIter": config.rank_iterations,
-            "regParam": config.rank_reg,
-            "alpha": config.rank_alpha,
-            "ratingCol": "preference",
-        }
-    else:
-        head = {
-            "rank": config.factors,
-            "maxIter": config.star_iterations,
-            "regParam": config.reg_factors,
-            "ratingCol": "residual",
-        }
-    return ALS(
+    als = ALS(
         userCol="user_id",
         itemCol="item_id",
-        implicitPrefs=implicit,
         seed=config.seed,
         numUserBlocks=blocks,
         numItemBlocks=blocks,
         checkpointInterval=config.checkpoint_interval,
-        **head,
+    )
+    if implicit:
+        return als.setImplicitPrefs(True).setParams(
+            rank=config.rank_factors,
+            maxIter=config.rank_iterations,
+            regParam=config.rank_reg,
+            alpha=config.rank_alpha,
+            ratingCol="preference",
+        )
+    return als.setParams(
+        rank=config.factors,
+        maxIter=config.star_iterations,
+        regParam=config.reg_factors,
+        ratingCol="residual",
     )
 
 
