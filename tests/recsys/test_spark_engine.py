@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from synthetic import low_rank_ratings
+from synthetic import FAST, low_rank_ratings
 
-from recsys import FactorModel
+from recsys import FactorModel, Trainer
 from recsys.cli import main
 from recsys.metrics import rmse
 from recsys.spark import SparkTrainConfig
@@ -54,6 +54,11 @@ def test_the_file_loads_as_the_served_model_and_says_spark_trained_it(saved: Pat
     assert (model.n_users, model.n_items) == (79, 60)
     assert model.neighbours is None
     assert model.rating_scale[0] < model.rating_scale[1]
+
+
+def test_the_torch_engine_names_itself_too(known: tuple[pd.DataFrame, np.ndarray]) -> None:
+    ratings, _ = known
+    assert Trainer(FAST).fit(ratings).metadata["engine"] == "torch"
 
 
 def test_trained_users_predict_the_matrix_far_better_than_biases(
