@@ -102,28 +102,32 @@ def train_spark(
     )
     user_vocab = Vocabulary(users.column("user_id").to_numpy())
     item_vocab = Vocabulary(items.column("item_id").to_numpy())
-    model = FactorModel(
+    item_bias_t = _aligned(item_vocab, items, "item_id", "item_bias")
+    item_factors = _factors(item_vocab, star.itemFactors, config.factors)
+    user_bias_t = _aligned(user_vocab, users, "user_id", "user_bias")
+    user_factors = _factors(user_vocab, star.userFactors, config.factors)
+    rank_items = _factors(item_vocab, rank.itemFactors, config.rank_factors)
+    rank_users = _factors(user_vocab, rank.userFactors, config.rank_factors)
+    popularity = _aligned(item_vocab, liked, "item_id", liked.column_names[1])
+    for cached in (ratings, item_bias, user_bias):
+        cached.unpersist()
+    stage("collect", now)
+    return FactorModel(
         items=item_vocab,
         users=user_vocab,
         global_mean=mean,
-        item_bias=_aligned(item_vocab, items, "item_id", "item_bias"),
-        item_factors=_factors(item_vocab, star.itemFactors, config.factors),
+        item_bias=item_bias_t,
+        item_factors=item_factors,
         implicit_factors=torch.zeros(len(item_vocab), config.factors),
-        user_bias=_aligned(user_vocab, users, "user_id", "user_bias"),
-        user_factors=_factors(user_vocab, star.userFactors, config.factors),
-        rank_item_factors=_factors(item_vocab, rank.itemFactors, config.rank_factors),
-        rank_user_factors=_factors(user_vocab, rank.userFactors, config.rank_factors),
-        item_popularity=_aligned(item_vocab, liked, "item_id", liked.column_names[1]),
+        user_bias=user_bias_t,
+        user_factors=user_factors,
+        rank_item_factors=rank_items,
+        rank_user_factors=rank_users,
+        item_popularity=popularity,
         fold_in_settings=_fold_in(config, users.column("n").to_numpy(), summary["mean_distance"]),
         rating_scale=(float(summary["low"]), float(summary["high"])),
-        metadata={},
+        metadata=_metadata(config, spark, summary, blocks, timings, time.perf_counter() - started),
     )
-    stage("collect", now)
-    ratings.unpersist()
-    model.metadata.update(
-        _metadata(config, spark, summary, blocks, timings, time.perf_counter() - started)
-    )
-    return model
 
 
 def _biases(
