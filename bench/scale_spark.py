@@ -187,10 +187,13 @@ def run(
 ) -> None:
     folder = ensure_release(root, scale)
     parquet = ensure_parquet(folder)
-    print("torch engine", flush=True)
-    torch_run = run_worker("train", folder)
+    # Spark first, its result echoed at once: the slower engine's numbers survive a run cut
+    # short while torch trains.
     print("Spark engine", flush=True)
     spark_run = run_spark_worker(parquet, cores, driver_memory, iterations)
+    print(json.dumps({"spark": spark_run}), flush=True)
+    print("torch engine", flush=True)
+    torch_run = run_worker("train", folder)
     table = report(torch_run, spark_run)
     if note:
         table += f"\n\n{note}"
