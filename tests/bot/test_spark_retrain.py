@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from bot.config import ConfigError, load_settings
+from bot.night import predict_members, suggest
 from bot.retrain import Retrainer, training_config
 from bot.service import MovieService
 from bot.training_worker import TrainJob, combined_ratings, train_candidate
@@ -114,3 +115,9 @@ def test_the_worker_trains_the_candidate_on_spark(
     train, _ = split_holdout(combined)
     assert candidate.n_users == train["user_id"].nunique()
     assert candidate.users.ids.max() == 61  # the bot's user, after the release's 60
+    # Movie night on the Spark-trained file: two members folded in, five films for both.
+    members = [candidate.fold_in([50, 172], [5, 4]), candidate.fold_in([181, 1], [5, 2])]
+    films = candidate.item_ids
+    night = suggest(predict_members(candidate, members, films), films, exclude=[50, 172, 181, 1])
+    assert len(night.picks) == 5
+    assert not {pick.item_id for pick in night.picks} & {50, 172, 181, 1}
