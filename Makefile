@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 DATA_DIR ?= data
 MODEL  ?= models/model.safetensors
 
-.PHONY: run test lint format data model bench clean
+.PHONY: run test lint format data model bench clean spark java
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,23 @@ $(DATA_DIR)/ml-100k/.complete: $(VENV)/.installed
 	touch $@
 
 data: $(DATA_DIR)/ml-100k/.complete
+
+# The optional Spark engine, for the tests: the spark extra (pyspark) and a Java 17+ runtime,
+# Debian's openjdk-17-jre-headless when none is found. `make run` needs neither.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+$(VENV)/.spark: $(VENV)/.installed
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,spark]'
+	$(PY) -c 'from recsys.spark.availability import java_ok; raise SystemExit(not java_ok())' \
+		|| $(MAKE) java
+	touch $@
+
+spark: $(VENV)/.spark
+
+java:
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
+		openjdk-17-jre-headless
 
 $(MODEL): $(DATA_DIR)/ml-100k/.complete
 	$(PY) -m recsys train --data ml-100k --data-dir $(DATA_DIR) --out $(MODEL)
@@ -32,11 +49,11 @@ model: $(MODEL)
 run: $(VENV)/.installed
 	$(if $(CATALOGUE),CATALOGUE='$(CATALOGUE)' MODEL_PATH='models/$(basename $(notdir $(CATALOGUE))).safetensors') $(PY) -m bot
 
-test: data
+test: data spark
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	$(VENV)/bin/pytest
+	MOVIEBOT_REQUIRE_SPARK=1 $(VENV)/bin/pytest
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -3,6 +3,7 @@ and SVD++ on the same 5 folds (seed 0); then the new-user protocol; then what th
 does for films with few ratings (recsys/genre_eval.py).
 
     python bench/accuracy.py [--folds 5] [--skip-surprise]
+    python bench/accuracy.py --engine spark    # parity of the Spark engine (spark_parity.py)
 
 Writes bench/results/accuracy.json and accuracy.md.
 """
@@ -69,7 +70,14 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-surprise", action="store_true")
+    parser.add_argument("--engine", choices=["torch", "spark"], default="torch")
+    parser.add_argument("--spark-master", default="local[2]")
     args = parser.parse_args()
+    if args.engine == "spark":
+        from spark_parity import run
+
+        run(args.folds, args.seed, args.spark_master)
+        return
     dataset = movielens_100k()
     ratings, genres = dataset.ratings, dataset.catalog.genres_by_item()
 

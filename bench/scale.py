@@ -2,6 +2,7 @@
 served model to convergence, seconds per sweep, GFLOP/s against torch.mm, and peak memory.
 
     python bench/scale.py [--scale 0.1] [--dir /tmp/moviebot-scale] [--keep]
+    python bench/scale.py --engine spark [--scale 0.1] [--driver-memory 8g]  # scale_spark.py
 
 The synthetic ML-25M-shaped release (bench/synthetic.py) is generated once per scale under
 ``--dir`` and reused. Reading and training each run in a fresh subprocess, so each peak RSS is
@@ -247,7 +248,11 @@ def train_worker(folder: Path) -> dict[str, Any]:
 
 def run_worker(mode: str, folder: Path) -> dict[str, Any]:
     """``mode`` in a fresh interpreter; its progress is echoed, its result is its last line."""
-    command = [sys.executable, __file__, "--worker", mode, "--data", str(folder)]
+    return run_json([sys.executable, __file__, "--worker", mode, "--data", str(folder)], mode)
+
+
+def run_json(command: list[str], what: str) -> dict[str, Any]:
+    """Run ``command``, echo its output but the last line, and return that line as JSON."""
     last = ""
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
         assert process.stdout is not None
@@ -256,7 +261,7 @@ def run_worker(mode: str, folder: Path) -> dict[str, Any]:
                 print(last, end="", flush=True)
             last = line
     if process.returncode != 0 or not last:
-        raise SystemExit(f"the {mode} worker failed (exit {process.returncode})")
+        raise SystemExit(f"the {what} worker failed (exit {process.returncode})")
     result: dict[str, Any] = json.loads(last)
     return result
 
@@ -318,9 +323,28 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="where data is generated")
     parser.add_argument("--keep", action="store_true", help="keep the binary ratings cache")
     parser.add_argument("--note", default="", help="a line stored with the results")
+    parser.add_argument(
+        "--engine",
+        choices=["torch", "spark"],
+        default="torch",
+        help="spark: the Spark engine next to torch (bench/scale_spark.py)",
+    )
+    parser.add_argument("--cores", type=int, default=2, help="Spark local mode cores")
+    parser.add_argument("--driver-memory", default="8g", help="Spark driver JVM heap")
+    parser.add_argument(
+        "--spark-iterations",
+        type=int,
+        help="ALS iterations per head, fewer "
+        "than the served 15 to fit a slow machine (the rest is projected)",
+    )
     parser.add_argument("--worker", choices=["read", "train"], help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.engine == "spark":
+        from scale_spark import run
+
+        run(args.scale, args.dir, args.cores, args.driver_memory, args.spark_iterations, args.note)
+        return
     if args.worker:
         work = read_worker if args.worker == "read" else train_worker
         print(json.dumps(work(args.data)))

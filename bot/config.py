@@ -21,6 +21,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 # characters; 30 leaves room without accepting obvious junk such as a pasted placeholder.
 _TOKEN_RE = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{30,}")
 _HH_MM_RE = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
+# Spark's own forms: local, local[4], local[*], local[4,2], yarn, or scheme://host.
+_SPARK_MASTER_RE = re.compile(r"local(\[(\*|[0-9]+)(,[0-9]+)?\])?|yarn|(spark|k8s|mesos)://\S+")
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
@@ -115,6 +117,13 @@ class Settings(BaseSettings):
     train_timeout_minutes: float = Field(default=120, gt=0, le=7 * 24 * 60)
     """A retraining run still training after this many minutes is stopped and recorded as
     failed (its worker is killed), so a hung worker never blocks the next run."""
+    train_engine: Literal["torch", "spark"] = "torch"
+    """What retraining runs train with: torch on this machine, or Apache Spark's MLlib ALS
+    (``pip install 'moviebot[spark]'`` and Java 17), in local mode or on SPARK_MASTER."""
+
+    spark_master: str = "local[*]"
+    """Spark master URL of retraining runs with TRAIN_ENGINE=spark: ``local[*]`` (this
+    machine), ``spark://host:7077`` (a standalone cluster), ``yarn`` or ``k8s://...``."""
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -132,6 +141,14 @@ class Settings(BaseSettings):
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError("is not an http(s) URL")
         return url
+
+    @field_validator("spark_master")
+    @classmethod
+    def _spark_master(cls, master: str) -> str:
+        master = master.strip()
+        if not _SPARK_MASTER_RE.fullmatch(master):
+            raise ValueError("is not a Spark master URL")
+        return master
 
     @field_validator("webhook_listen")
     @classmethod
@@ -236,6 +253,8 @@ _FIXES: dict[str, str] = {
     "train_epochs": "use a whole number between 1 and 10000",
     "train_seed": "use a whole number between 0 and 4294967295",
     "train_timeout_minutes": "use a number of minutes above 0, at most 10080 (a week)",
+    "train_engine": "use torch or spark",
+    "spark_master": "use local[*], local[4], spark://host:7077, yarn or k8s://https://host:443",
 }
 
 _SECRET_FIELDS = frozenset({"telegram_bot_token"})

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+import pandas as pd
 
 from bot import model_files
 from bot.config import Settings
@@ -32,6 +33,7 @@ from bot.training_worker import TrainJob, train_candidate
 from bot.worker_process import run_worker
 from recsys import FactorModel, TrainConfig
 from recsys.data import RELEASES
+from recsys.data.parquet import write_parquet_ratings
 from recsys.elicit import elicitor_for
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,8 @@ def training_job(settings: Settings, workdir: Path, snapshot: str = "") -> Train
         progress=str(workdir / "progress.json"),
         config=training_config(settings).to_dict(),
         catalogue=catalogue_name(settings),
+        engine=settings.train_engine,
+        spark_master=settings.spark_master,
     )
 
 
@@ -229,14 +233,15 @@ class Retrainer:
         events = await self.storage.all_ratings()
         telegram_ids = np.array([e.user_id for e in events], np.int64)
         users, anonymous = np.unique(telegram_ids, return_inverse=True)
-        snapshot = workdir / "bot-ratings.npz"
-        await asyncio.to_thread(
-            np.savez,
-            snapshot,
-            user_id=anonymous.astype(np.int64),
-            item_id=np.array([e.item_id for e in events], np.int64),
-            stars=np.array([e.stars for e in events], np.float32),
+        snapshot = workdir / "bot-ratings.parquet"
+        frame = pd.DataFrame(
+            {
+                "user_id": anonymous.astype(np.int64),
+                "item_id": np.array([e.item_id for e in events], np.int64),
+                "rating": np.array([e.stars for e in events], np.float32),
+            }
         )
+        await asyncio.to_thread(write_parquet_ratings, frame, snapshot)
         return training_job(self.settings, workdir, snapshot=str(snapshot)), set(users.tolist())
 
     async def _train(self, job: TrainJob, report: Progress) -> dict[str, Any]:

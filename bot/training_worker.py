@@ -41,13 +41,15 @@ _stage_started: dict[str, float] = {}
 class TrainJob:
     data_dir: str
     dataset: str
-    # .npz of user_id (0, 1, 2…: no Telegram ids), item_id, stars; deleted once read
+    # Parquet of user_id (0, 1, 2…: no Telegram ids), item_id, rating; deleted once read
     snapshot: str
     serving_model: str
     candidate: str
     progress: str
     config: dict[str, Any]
     catalogue: str = ""  # the catalogue's name, recorded in the model's metadata
+    engine: str = "torch"  # or "spark"
+    spark_master: str = "local[*]"
 
 
 def combined_ratings(
@@ -85,14 +87,19 @@ def train_candidate(job: TrainJob) -> dict[str, Any]:
     _progress(job, "reading data", 0.0)
     dataset = load_dataset(job.dataset, Path(job.data_dir))
     base = dataset.ratings
-    with np.load(job.snapshot) as stored:
-        snapshot = {name: stored[name] for name in stored.files}
+    snapshot = pd.read_parquet(job.snapshot)
     os.remove(job.snapshot)  # people's ratings: on disk no longer than needed
-    ratings = combined_ratings(base, snapshot["user_id"], snapshot["item_id"], snapshot["stars"])
+    ratings = combined_ratings(
+        base, snapshot["user_id"].to_numpy(), snapshot["item_id"].to_numpy(),
+        snapshot["rating"].to_numpy(),
+    )  # fmt: skip
     train, holdout = split_holdout(ratings)
     config = config_for(job, len(train))
-    trainer = Trainer(config, on_epoch=_epoch_reporter(job, config))
-    model = trainer.fit(train, dataset.catalog.genres_by_item())
+    if job.engine == "spark":
+        model = _train_on_spark(job, train, config)
+    else:
+        trainer = Trainer(config, on_epoch=_epoch_reporter(job, config))
+        model = trainer.fit(train, dataset.catalog.genres_by_item())
     _progress(job, "comparing with the serving model", 1.0)
     new = score(ModelScorer(model, history=train), train, holdout)
     serving = FactorModel.load(job.serving_model)
@@ -107,7 +114,7 @@ def train_candidate(job: TrainJob) -> dict[str, Any]:
         "new": new,
         "old": old,
         "ratings": len(ratings),
-        "bot_ratings": len(snapshot["item_id"]),
+        "bot_ratings": len(snapshot),
         # A serving model trained on the held-out cells scores them too well to be compared.
         "comparable": serving.metadata.get("holdout_share") == HOLDOUT_SHARE,
         "seconds": time.perf_counter() - started,
@@ -172,6 +179,24 @@ def _epoch_reporter(job: TrainJob, config: TrainConfig) -> Any:
         _progress(job, f"training the {head} head", min(1.0, metrics["epoch"] / total))
 
     return on_epoch
+
+
+def _train_on_spark(job: TrainJob, train: pd.DataFrame, config: Any) -> Any:
+    """The training share as Parquet beside the snapshot, trained by Spark on SPARK_MASTER
+    (a remote cluster must see this folder: see README, "Training on a Spark cluster")."""
+    from recsys.data.parquet import write_parquet_ratings
+    from recsys.spark import SparkTrainConfig
+    from recsys.spark.jobs import STAGES, train_parquet
+
+    path = write_parquet_ratings(train, Path(job.snapshot).with_name("train.parquet"))
+    done: list[str] = []
+
+    def on_stage(stage: str, seconds: float) -> None:
+        done.append(stage)
+        _progress(job, f"training on Spark: {stage} done", len(done) / len(STAGES))
+
+    spark_config = SparkTrainConfig.from_train_config(config)
+    return train_parquet(path, spark_config, job.spark_master, on_stage)
 
 
 def _progress(job: TrainJob, stage: str, fraction: float) -> None:

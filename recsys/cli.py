@@ -27,6 +27,8 @@ from recsys.data import (
 )
 from recsys.evaluate import evaluate_folds, evaluate_new_users, format_table
 from recsys.model import FactorModel
+from recsys.spark import SparkUnavailable
+from recsys.spark import command as spark_command
 from recsys.train import Trainer
 
 DEFAULT_DATA = "ml-100k"
@@ -42,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args.command(args) or 0)
-    except (DataFormatError, FetchError, FileNotFoundError, ValueError) as exc:
+    except (DataFormatError, FetchError, FileNotFoundError, ValueError, SparkUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
@@ -64,7 +66,15 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a model and save it")
     _data(p)
     p.add_argument("--out", required=True, type=Path, help="where to write the model file")
+    p.add_argument(
+        "--engine",
+        choices=["torch", "spark"],
+        default="torch",
+        help="torch (default, this machine) or spark (MLlib ALS: pip install 'moviebot[spark]' "
+        "and Java 17); --data may then also be Parquet (a file, folder or s3a:// URL)",
+    )
     _config(p)
+    spark_command.add_arguments(p)
     p.set_defaults(command=_train)
 
     p = sub.add_parser("evaluate", help="k-fold evaluation against baselines")
@@ -171,6 +181,8 @@ def _fetch(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
+    if args.engine == "spark":
+        return spark_command.train_command(args, _load, [f.name for f in fields(TrainConfig)])
     dataset = _load(args)
     config = _train_config(args, len(dataset.ratings))
     model = train_with_progress(dataset, config)

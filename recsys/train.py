@@ -278,6 +278,7 @@ class Trainer:
         ).astype(np.float32)
         low, high = float(ratings["rating"].min()), float(ratings["rating"].max())
         metadata = {
+            "engine": "torch",  # recsys/spark writes "spark"
             "config": cfg.to_dict(),
             "data_fingerprint": fingerprint(ratings),
             "n_ratings": len(data),

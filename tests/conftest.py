@@ -42,3 +42,24 @@ def ml100k_model_file(movielens: Dataset, tmp_path_factory: pytest.TempPathFacto
     path = tmp_path_factory.mktemp("model") / "model.safetensors"
     Trainer(QUICK).fit(movielens.ratings).save(path)
     return path
+
+
+@pytest.fixture(scope="session")
+def spark():  # type: ignore[no-untyped-def]
+    """One local Spark session for the whole test run (a JVM start costs seconds).
+
+    Skipped where pyspark or Java 17 is missing, unless MOVIEBOT_REQUIRE_SPARK is set, as
+    `make test` does after installing them: there a missing engine must fail, not skip.
+    """
+    from recsys.spark.availability import missing
+
+    needs = missing()
+    if needs:
+        if os.environ.get("MOVIEBOT_REQUIRE_SPARK"):
+            pytest.fail("the Spark engine cannot run: " + "; ".join(needs))
+        pytest.skip("the Spark engine is not installed: " + "; ".join(needs))
+    from recsys.spark.session import spark_session
+
+    conf = {"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2"}
+    with spark_session("local[2]", "1g", conf, app_name="moviebot-tests") as session:
+        yield session

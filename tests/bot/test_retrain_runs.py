@@ -116,13 +116,13 @@ async def test_a_user_forgotten_during_the_run_is_not_trained_into_the_served_mo
 async def test_the_snapshot_holds_no_telegram_id_and_leftovers_are_removed(
     retrainer: Retrainer, settings: Settings
 ) -> None:
-    import numpy as np
+    import pandas as pd
 
     workdir = retrainer.workspace / "run-left-by-a-killed-bot"
     workdir.mkdir(parents=True)
     job, users = await retrainer._prepare(workdir)
-    with np.load(job.snapshot) as snapshot:
-        assert sorted(set(snapshot["user_id"].tolist())) == [0, 1]
+    snapshot = pd.read_parquet(job.snapshot)
+    assert sorted(set(snapshot["user_id"].tolist())) == [0, 1]
     assert users == {1, 2}
     Retrainer(settings, retrainer.storage, retrainer.service)  # a restart
     assert not retrainer.workspace.exists()
