@@ -82,7 +82,7 @@ def ensure_model(settings: Settings, dataset: Dataset) -> FactorModel:
     # Leave the fixed holdout out, so that retraining can compare later models with this one.
     train, _ = split_holdout(dataset.ratings)
     model = train_with_progress(replace(dataset, ratings=train), training_config(settings))
-    model.metadata["holdout_share"] = HOLDOUT_SHARE
+    model = model.with_metadata(holdout_share=HOLDOUT_SHARE)
     model.save(path)
     log.info("saved the new model to %s", path)
     return model

@@ -79,8 +79,7 @@ def train_candidate(job: TrainJob) -> dict[str, Any]:
     new = score(ModelScorer(model, history=train), train, holdout)
     serving = FactorModel.load(job.serving_model)
     old = score(ModelScorer(serving, history=train), train, holdout)
-    model.metadata["metrics"] = {"holdout": new}
-    model.metadata["holdout_share"] = HOLDOUT_SHARE
+    model = model.with_metadata(metrics={"holdout": new}, holdout_share=HOLDOUT_SHARE)
     model.save(job.candidate)
     return {
         "new": new,

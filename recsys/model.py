@@ -14,8 +14,10 @@ import json
 import logging
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -23,6 +25,7 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
+from recsys.blend import Blend
 from recsys.genres import GenrePrior
 from recsys.neighbours import NeighbourHead
 from recsys.vocab import Vocabulary
@@ -60,9 +63,10 @@ class FoldInSettings:
     rank_unobserved_weight: float
 
 
-@dataclass
+@dataclass(frozen=True)
 class FactorModel:
-    """A trained model; immutable once built by the trainer (tensors are never changed).
+    """A trained model, immutable: fields cannot be reassigned, tensors are never changed, and
+    metadata is read-only (:meth:`with_metadata` returns a copy with more of it).
 
     Tensors are float32, rows indexed through ``items`` and ``users`` vocabularies.
     """
@@ -80,28 +84,45 @@ class FactorModel:
     item_popularity: torch.Tensor  # (n_items,) ratings of 4+ stars: popular *and* well liked
     fold_in_settings: FoldInSettings
     neighbours: NeighbourHead | None = None
-    blend: tuple[float, ...] = (0.0, 1.0, 0.0)
-    """Stars = b0 + b1·star head + b2·neighbour head (+ b3·rank-head score), fitted on
-    validation ratings."""
+    blend: Blend = field(default_factory=Blend)
+    """How the heads combine into served stars, fitted on validation ratings."""
     rating_scale: tuple[float, float] = (1.0, 5.0)
     genre_prior: GenrePrior | None = None
     """The genre means that films with few ratings were pulled towards (already applied to
     ``item_factors``); kept to inspect and to place films by genre."""
-    metadata: dict[str, Any] = field(default_factory=dict)
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    """Config, history, fingerprint and whatever the caller adds through a copy."""
 
     def __post_init__(self) -> None:
+        # The frozen dataclass refuses plain assignment; these derived arrays are set once here.
+        derived = object.__setattr__
+        derived(self, "metadata", MappingProxyType(dict(self.metadata)))
         # Serving works on NumPy views of the same memory: tiny solves and mat-vecs cost a
         # few microseconds there, against tens in per-op torch dispatch.
-        self._q = self.item_factors.numpy()
-        self._y = self.implicit_factors.numpy()
-        self._bi = self.item_bias.numpy()
-        self._v = self.rank_item_factors.numpy()
-        s = self.fold_in_settings
+        derived(self, "_q", self.item_factors.numpy())
+        derived(self, "_y", self.implicit_factors.numpy())
+        derived(self, "_bi", self.item_bias.numpy())
+        derived(self, "_v", self.rank_item_factors.numpy())
         v = self._v.astype(np.float64)
-        self._rank_gram = s.rank_unobserved_weight * (v.T @ v)
-        self._uses_implicit = bool(np.any(self._y))
-        self._item_norms = np.linalg.norm(self._v, axis=1) + 1e-12
-        self._popularity = self.item_popularity.numpy()
+        derived(self, "_rank_gram", self.fold_in_settings.rank_unobserved_weight * (v.T @ v))
+        derived(self, "_uses_implicit", bool(np.any(self._y)))
+        derived(self, "_item_norms", np.linalg.norm(self._v, axis=1) + 1e-12)
+        derived(self, "_popularity", self.item_popularity.numpy())
+
+    # Set once by __post_init__ (annotated here for the type checker, not dataclass fields).
+    _q: np.ndarray = field(init=False, repr=False, compare=False)
+    _y: np.ndarray = field(init=False, repr=False, compare=False)
+    _bi: np.ndarray = field(init=False, repr=False, compare=False)
+    _v: np.ndarray = field(init=False, repr=False, compare=False)
+    _rank_gram: np.ndarray = field(init=False, repr=False, compare=False)
+    _uses_implicit: bool = field(init=False, repr=False, compare=False)
+    _item_norms: np.ndarray = field(init=False, repr=False, compare=False)
+    _popularity: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def with_metadata(self, **entries: Any) -> FactorModel:
+        """A copy of this model whose metadata also holds ``entries`` (the tensors are shared,
+        not copied: neither model ever changes them)."""
+        return replace(self, metadata={**self.metadata, **entries})
 
     # ----------------------------------------------------------------- sizes
 
@@ -208,10 +229,8 @@ class FactorModel:
             stars = stars + vec.star_bias + self._q[safe] @ vec.star_factors
             if self.neighbours is not None and len(vec.rated_rows):
                 other = self.neighbours.predict(vec.rated_rows, vec.rated_stars, safe)
-                b0, b1, b2, *rest = self.blend
-                stars = b0 + b1 * stars + b2 * other
-                if rest:  # the rank head's score says how much the user's taste fits the film
-                    stars = stars + rest[0] * (self._v[safe] @ vec.rank_factors)
+                taste = self._v[safe] @ vec.rank_factors if self.blend.taste else None
+                stars = self.blend.apply(stars, other, taste)
         out = np.clip(stars, *self.rating_scale).astype(np.float32)
         out[~known] = np.nan
         return out
@@ -221,7 +240,8 @@ class FactorModel:
         vec = self.user_vector(user)
         if vec is None or not np.any(vec.rank_factors):
             return self._popularity
-        return self._v @ vec.rank_factors
+        scores: np.ndarray = self._v @ vec.rank_factors
+        return scores
 
     def recommend(
         self,
@@ -293,7 +313,7 @@ class FactorModel:
             "global_mean": self.global_mean,
             "rating_scale": list(self.rating_scale),
             "fold_in": self.fold_in_settings.__dict__,
-            "blend": list(self.blend),
+            "blend": self.blend.to_list(),
             "neighbours": None
             if self.neighbours is None
             else {
@@ -303,7 +323,7 @@ class FactorModel:
             "genre_prior": None
             if self.genre_prior is None
             else {"names": list(self.genre_prior.names), "strength": self.genre_prior.strength},
-            "metadata": self.metadata,
+            "metadata": dict(self.metadata),
         }
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         os.close(fd)
@@ -359,7 +379,7 @@ class FactorModel:
         return cls(
             neighbours=neighbours,
             genre_prior=genre_prior,
-            blend=tuple(float(w) for w in header["blend"]),
+            blend=Blend.from_list(header["blend"]),
             items=Vocabulary(tensors.pop("item_ids").numpy()),
             users=Vocabulary(tensors.pop("user_ids").numpy()),
             global_mean=float(header["global_mean"]),

@@ -120,3 +120,31 @@ def test_a_corrupt_file_is_refused_and_a_failed_save_keeps_the_old_file(
         small_model.save(good)
     assert good.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.safetensors", "good.safetensors"]
+
+
+def test_a_model_is_immutable_and_metadata_is_added_through_a_copy(
+    small_model: FactorModel, tmp_path
+) -> None:
+    import dataclasses
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        small_model.global_mean = 0.0  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        small_model.metadata["holdout_share"] = 0.1  # type: ignore[index]
+    tagged = small_model.with_metadata(holdout_share=0.1)
+    assert tagged.metadata["holdout_share"] == 0.1
+    assert "holdout_share" not in small_model.metadata
+    assert tagged.metadata["history"] == small_model.metadata["history"]
+    assert tagged.item_factors is small_model.item_factors  # a copy of the header, not tensors
+    tagged.save(tmp_path / "m.safetensors")
+    assert FactorModel.load(tmp_path / "m.safetensors").metadata["holdout_share"] == 0.1
+
+
+def test_a_blend_saved_before_the_taste_weight_reads_with_taste_zero() -> None:
+    from recsys.blend import Blend
+
+    assert Blend.from_list([0.1, 0.8, 0.2]) == Blend(0.1, 0.8, 0.2, 0.0)
+    blend = Blend(0.5, 0.5, 0.25, 2.0)
+    assert Blend.from_list(blend.to_list()) == blend
+    star, other, taste = np.array([4.0]), np.array([2.0]), np.array([0.25])
+    assert blend.apply(star, other, taste) == pytest.approx([0.5 + 2.0 + 0.5 + 0.5])
