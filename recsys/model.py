@@ -10,10 +10,7 @@ against the fixed item side: the maths of one ALS half-step.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -22,18 +19,15 @@ from typing import Any
 
 import numpy as np
 import torch
-from safetensors import safe_open
-from safetensors.torch import save_file
 
 from recsys.blend import Blend
 from recsys.genres import GenrePrior
+from recsys.model_file import load_model_fields, save_model
 from recsys.neighbours import NeighbourHead
+from recsys.solve import RowMatrix
 from recsys.vocab import Vocabulary
 
 log = logging.getLogger(__name__)
-
-FORMAT_VERSION = 1
-_METADATA_KEY = "moviebot"
 
 
 @dataclass(frozen=True)
@@ -84,6 +78,9 @@ class FactorModel:
     item_popularity: torch.Tensor  # (n_items,) ratings of 4+ stars: popular *and* well liked
     fold_in_settings: FoldInSettings
     neighbours: NeighbourHead | None = None
+    rated: RowMatrix | None = None
+    """The trained users' ratings (user rows × item rows), kept with a neighbour head: it
+    predicts from them, so a trained user asked by id gets the blended stars too."""
     blend: Blend = field(default_factory=Blend)
     """How the heads combine into served stars, fitted on validation ratings."""
     rating_scale: tuple[float, float] = (1.0, 5.0)
@@ -147,8 +144,8 @@ class FactorModel:
     ) -> UserVector | None:
         """A trained user's vector, the vector itself, or None for an unknown user.
 
-        ``history`` (item ids, stars) gives a trained user's ratings to the neighbour head;
-        without it their stars come from the star head alone.
+        ``history`` (item ids, stars) gives the neighbour head a trained user's ratings as
+        they are now; without it, the head uses the ratings the model was trained on.
         """
         if user is None or isinstance(user, UserVector):
             return user
@@ -162,8 +159,11 @@ class FactorModel:
         )
         if history is not None:
             rows, stars = self._known(*history)
-            vector = replace(vector, rated_rows=rows, rated_stars=stars.astype(np.float32))
-        return vector
+        elif self.rated is not None:
+            rows, stars = self.rated.row(row)
+        else:
+            return vector
+        return replace(vector, rated_rows=rows, rated_stars=stars.astype(np.float32))
 
     def _known(self, item_ids: np.ndarray, stars: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         rows = self.items.rows(item_ids)
@@ -288,103 +288,11 @@ class FactorModel:
 
     def save(self, path: str | Path) -> None:
         """Write atomically: a crash mid-write leaves the previous file as it was."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tensors = {
-            "item_ids": torch.from_numpy(self.items.ids.copy()),
-            "user_ids": torch.from_numpy(self.users.ids.copy()),
-            "item_bias": self.item_bias,
-            "item_factors": self.item_factors,
-            "implicit_factors": self.implicit_factors,
-            "user_bias": self.user_bias,
-            "user_factors": self.user_factors,
-            "rank_item_factors": self.rank_item_factors,
-            "rank_user_factors": self.rank_user_factors,
-            "item_popularity": self.item_popularity,
-        }
-        if self.neighbours is not None:
-            tensors["neighbour_item_bias"] = torch.from_numpy(self.neighbours.item_bias)
-            tensors["neighbour_rows"] = torch.from_numpy(self.neighbours.neighbour_rows)
-            tensors["neighbour_weights"] = torch.from_numpy(self.neighbours.neighbour_weights)
-        if self.genre_prior is not None:
-            tensors["genre_factors"] = torch.from_numpy(self.genre_prior.factors)
-        header = {
-            "format_version": FORMAT_VERSION,
-            "global_mean": self.global_mean,
-            "rating_scale": list(self.rating_scale),
-            "fold_in": self.fold_in_settings.__dict__,
-            "blend": self.blend.to_list(),
-            "neighbours": None
-            if self.neighbours is None
-            else {
-                "global_mean": self.neighbours.global_mean,
-                "reg_user": self.neighbours.reg_user,
-            },
-            "genre_prior": None
-            if self.genre_prior is None
-            else {"names": list(self.genre_prior.names), "strength": self.genre_prior.strength},
-            "metadata": dict(self.metadata),
-        }
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        try:
-            save_file(
-                {k: v.contiguous() for k, v in tensors.items()},
-                tmp,
-                metadata={_METADATA_KEY: json.dumps(header)},
-            )
-            with open(tmp, "rb") as fh:
-                os.fsync(fh.fileno())
-            os.chmod(tmp, 0o644)  # mkstemp makes it private; a model is not a secret
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        save_model(self, path)
 
     @classmethod
     def load(cls, path: str | Path) -> FactorModel:
         """Read a model written by :meth:`save`; no pickle is involved anywhere."""
-        path = Path(path)
-        try:
-            with safe_open(str(path), framework="pt") as fh:
-                raw = (fh.metadata() or {}).get(_METADATA_KEY)
-                tensors = {name: fh.get_tensor(name) for name in fh.keys()}  # noqa: SIM118
-        except FileNotFoundError:
-            raise
-        except Exception as exc:
-            raise ValueError(f"{path}: not a moviebot model file ({exc})") from exc
-        if raw is None:
-            raise ValueError(f"{path}: not a moviebot model file (no metadata)")
-        header = json.loads(raw)
-        if header.get("format_version") != FORMAT_VERSION:
-            raise ValueError(
-                f"{path}: model format {header.get('format_version')} is not supported "
-                f"(this version reads format {FORMAT_VERSION}); retrain the model"
-            )
-        neighbours = None
-        if header.get("neighbours") is not None:
-            neighbours = NeighbourHead(
-                item_bias=tensors.pop("neighbour_item_bias").numpy(),
-                neighbour_rows=tensors.pop("neighbour_rows").numpy(),
-                neighbour_weights=tensors.pop("neighbour_weights").numpy(),
-                **header["neighbours"],
-            )
-        genre_prior = None
-        if header.get("genre_prior") is not None:  # absent from files written before it
-            genre_prior = GenrePrior(
-                names=tuple(header["genre_prior"]["names"]),
-                factors=tensors.pop("genre_factors").numpy(),
-                strength=float(header["genre_prior"]["strength"]),
-            )
-        return cls(
-            neighbours=neighbours,
-            genre_prior=genre_prior,
-            blend=Blend.from_list(header["blend"]),
-            items=Vocabulary(tensors.pop("item_ids").numpy()),
-            users=Vocabulary(tensors.pop("user_ids").numpy()),
-            global_mean=float(header["global_mean"]),
-            fold_in_settings=FoldInSettings(**header["fold_in"]),
-            rating_scale=(float(header["rating_scale"][0]), float(header["rating_scale"][1])),
-            metadata=header["metadata"],
-            **tensors,
-        )
+        fields = load_model_fields(path)
+        settings = FoldInSettings(**fields.pop("fold_in"))
+        return cls(fold_in_settings=settings, **fields)

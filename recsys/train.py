@@ -296,6 +296,7 @@ class Trainer:
             ),
             rating_scale=(low, high),
             neighbours=run.neighbours if blend.neighbours != 0 else None,
+            rated=data.by_user if blend.neighbours != 0 else None,
             blend=blend,
             genre_prior=run.genre_prior,
             metadata=metadata,
