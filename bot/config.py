@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from recsys.config import TrainConfig
+
 # Telegram bot tokens are "<bot id>:<secret>", e.g. "123456789:AAH...". Real secrets are 35
 # characters; 30 leaves room without accepting obvious junk such as a pasted placeholder.
 _TOKEN_RE = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{30,}")
@@ -105,6 +107,19 @@ class Settings(BaseSettings):
 
     train_reg: float = Field(default=0.15, gt=0, le=100)
     """L2 regularisation of the star head's factors (per rating) in retraining runs."""
+
+    train_config: Path | None = None
+    """A training config file written by ``python -m recsys tune``: the first model and every
+    retraining run train with it. TRAIN_* settings that are set still win over it."""
+
+    @field_validator("train_config")
+    @classmethod
+    def _readable_train_config(cls, path: Path | None) -> Path | None:
+        if path is not None:
+            if not path.is_file():
+                raise ValueError("is not a file")
+            TrainConfig.from_file(path)  # its ValueError names what is wrong in the file
+        return path
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -200,6 +215,7 @@ _FIXES: dict[str, str] = {
     "train_factors": "use a whole number between 1 and 1024",
     "train_epochs": "use a whole number between 1 and 10000",
     "train_seed": "use a whole number between 0 and 4294967295",
+    "train_config": "use the file 'python -m recsys tune' wrote, or leave it empty",
 }
 
 _SECRET_FIELDS = frozenset({"telegram_bot_token"})
