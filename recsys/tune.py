@@ -209,6 +209,10 @@ def tune(
         candidate = replace(candidate, **{k: getattr(base, k) for k in knobs})
     if candidate != replace(ranked, **best_star):
         tuned = scores(fit(candidate), train, valid) if candidate != base else default
+    # The heads share the blend (the rank score is one of its inputs): one head's tuned knobs
+    # alone can still lose on the other metric, and then the defaults stand.
+    if tuned["rmse"] > default["rmse"] or tuned["ndcg@10"] < default["ndcg@10"]:
+        candidate, tuned = base, default
     return TuneResult(
         config=candidate,
         default=default,
