@@ -119,10 +119,15 @@ class Trainer:
         star_epochs: int,
         rank_sweeps: int,
     ) -> _Run:
-        generator = torch.Generator().manual_seed(self.config.seed)
-        star, star_history = self._fit_star(train, valid, global_mean, star_epochs, generator)
+        seed = self.config.seed
+        star, star_history = self._fit_star(
+            train, valid, global_mean, star_epochs, torch.Generator().manual_seed(seed)
+        )
         star, prior = self._apply_genre_prior(star, train, global_mean)
-        users, items, rank_history = self._fit_rank(train, valid, rank_sweeps, generator)
+        # A generator of its own, as in the refit: the rank head must not change with the
+        # number of star epochs (tune compares star settings with the rank head fixed).
+        rank_generator = torch.Generator().manual_seed(seed)
+        users, items, rank_history = self._fit_rank(train, valid, rank_sweeps, rank_generator)
         neighbours = self._fit_neighbours(train)
         return _Run(star, users, items, neighbours, prior, star_history, rank_history)
 

@@ -119,3 +119,11 @@ def test_a_star_solvers_state_is_not_changed_by_later_epochs(solver: str) -> Non
     snapshot = kept.item_factors.clone()
     assert chosen.epoch() < first  # training moves on...
     assert torch.equal(kept.item_factors, snapshot)  # ...without touching what was handed out
+
+
+def test_the_rank_head_does_not_change_with_the_star_heads_settings() -> None:
+    frame, _ = low_rank_ratings(density=0.4)
+    config = dataclasses.replace(FAST, validation_share=0.2)
+    a = Trainer(config).fit(frame)
+    b = Trainer(dataclasses.replace(config, epochs=3, factors=4)).fit(frame)
+    assert torch.equal(a.rank_item_factors, b.rank_item_factors)
