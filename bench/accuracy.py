@@ -1,8 +1,9 @@
-"""Accuracy on MovieLens 100k: this project's model, its baselines, and scikit-surprise's SVD
-and SVD++ on the same 5 folds (seed 0); then the new-user protocol; then what the genre prior
-does for films with few ratings (recsys/genre_eval.py).
+"""Accuracy on MovieLens 100k: this project's model, its baselines, scikit-surprise's SVD
+and SVD++, and the ranking anchors of bench/anchors.py (EASE, iALS, RP3beta, PureSVD, each
+tuned on validation) on the same 5 folds (seed 0); then the new-user protocol; then what the
+genre prior does for films with few ratings (recsys/genre_eval.py).
 
-    python bench/accuracy.py [--folds 5] [--skip-surprise]
+    python bench/accuracy.py [--folds 5] [--seed 0] [--skip-surprise] [--skip-anchors]
     python bench/accuracy.py --engine spark    # parity of the Spark engine (spark_parity.py)
 
 Writes bench/results/accuracy.json and accuracy.md.
@@ -19,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from anchors import anchor_scores
 from common import markdown_table, movielens_100k, write
 
 from recsys.config import TrainConfig
@@ -72,6 +74,7 @@ def main() -> None:
     parser.add_argument("--skip-surprise", action="store_true")
     parser.add_argument("--engine", choices=["torch", "spark"], default="torch")
     parser.add_argument("--spark-master", default="local[2]")
+    parser.add_argument("--skip-anchors", action="store_true")
     args = parser.parse_args()
     if args.engine == "spark":
         from spark_parity import run
@@ -96,6 +99,16 @@ def main() -> None:
     if not args.skip_surprise:
         print("surprise", flush=True)
         rows.update(surprise_scores(ratings, args.folds, args.seed))
+    anchors = {}
+    if not args.skip_anchors:
+        print("ranking anchors, each tuned on validation", flush=True)
+        anchors = anchor_scores(
+            ratings,
+            args.folds,
+            args.seed,
+            lambda name, f, ndcg: print(f"  {name} fold {f}: ndcg@10 {ndcg:.4f}", flush=True),
+        )
+        rows.update(anchors)
     print("new users (20% left out, folded in from 10 ratings)", flush=True)
     new_users = evaluate_new_users(ratings, seed=args.seed, genres=genres)
     print("genre prior: films with few ratings, prior off and on", flush=True)
@@ -140,6 +153,7 @@ def main() -> None:
         {
             "kfold": report,
             "table": rows,
+            "anchors": anchors,
             "new_users": new_users,
             "new_user_rmse_gap": gap,
             "genre_prior": prior,

@@ -51,8 +51,7 @@ async def run(users: int) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         model_path = Path(tmp) / "model.safetensors"
         train, _ = split_holdout(dataset.ratings)
-        model = Trainer().fit(train)
-        model.metadata["holdout_share"] = HOLDOUT_SHARE
+        model = Trainer().fit(train).with_metadata(holdout_share=HOLDOUT_SHARE)
         model.save(model_path)
         settings = load_settings(
             env_file=None,

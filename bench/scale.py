@@ -240,7 +240,7 @@ def train_worker(folder: Path) -> dict[str, Any]:
             "fit_seconds": neighbours.seconds,
             "films_with_neighbours": int(np.count_nonzero(has_neighbours)),
             "blend_seconds": blend.summary()["seconds"],
-            "blend": list(model.blend),
+            "blend": model.blend.to_list(),
         },
         "solve_seconds_total": star_solve["seconds"] + rank_solve["seconds"],
     }

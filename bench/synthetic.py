@@ -114,6 +114,54 @@ def write_release(folder: Path, frame: pd.DataFrame, items: int, seed: int = 0) 
     return time.perf_counter() - started
 
 
+def planted(
+    users: int = 3_000,
+    items: int = 2_000,
+    ratings: int = 150_000,
+    rank: int = 6,
+    noise: float = 0.6,
+    seed: int = 0,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Whole stars 1-5 from a planted μ + b_u + b_i + p_u·q_i plus N(0, noise²), with
+    long-tailed activity and popularity as above (and no selection on taste), together with
+    the oracle's prediction for every rating: the expected star given the planted model,
+    which no model can beat on average (the best squared error for each pair)."""
+    from scipy.special import ndtr
+
+    rng = np.random.default_rng(seed)
+    activity = rng.lognormal(0.0, 1.0, users)
+    counts = np.maximum(np.round(activity / activity.sum() * ratings), 5).astype(np.int64)
+    counts = np.minimum(counts, items // 2)
+    popularity = 1.0 / (np.arange(1, items + 1) + 0.02 * items)
+    popularity = rng.permutation(popularity / popularity.sum())
+    user_rows, item_rows = _distinct_pairs(
+        rng, counts, popularity, lambda u, i: np.ones(len(u), np.float64)
+    )
+    taste_u, taste_i = rng.normal(0, 0.45, (users, rank)), rng.normal(0, 0.45, (items, rank))
+    bias_u, bias_i = rng.normal(0, 0.35, users), rng.normal(0, 0.45, items)
+    mean = 3.5 + bias_u[user_rows] + bias_i[item_rows]
+    mean += (taste_u[user_rows] * taste_i[item_rows]).sum(1)
+    stars = np.clip(np.round(mean + rng.normal(0, noise, len(mean))), 1, 5)
+    # P(star = s) for a rounded, clipped normal: the mass between s - ½ and s + ½ (open at
+    # the ends of the scale).
+    edges = np.array([-np.inf, 1.5, 2.5, 3.5, 4.5, np.inf])
+    mass = np.diff(ndtr((edges[None, :] - mean[:, None]) / noise), axis=1)
+    oracle = mass @ np.arange(1.0, 6.0)
+    frame = pd.DataFrame(
+        {
+            "userId": (user_rows + 1).astype(np.int32),
+            "movieId": (item_rows + 1).astype(np.int32),
+            "rating": stars.astype(np.float32),
+            "timestamp": rng.integers(789_652_009, 1_574_327_703, len(stars)),
+        }
+    )
+    return frame, oracle
+
+
+ML_LATEST_SMALL_SHAPE = {"users": 610, "items": 9_742, "ratings": 100_836}
+"""ml-latest-small: 610 users with at least 20 ratings each, 9,742 films, most rated once."""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="write a synthetic ml-25m-format release")
     parser.add_argument("out", type=Path, help="folder to write (replaced when complete)")

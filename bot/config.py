@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from recsys.config import TrainConfig
+
 # Telegram bot tokens are "<bot id>:<secret>", e.g. "123456789:AAH...". Real secrets are 35
 # characters; 30 leaves room without accepting obvious junk such as a pasted placeholder.
 _TOKEN_RE = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{30,}")
@@ -117,6 +119,7 @@ class Settings(BaseSettings):
     train_timeout_minutes: float = Field(default=120, gt=0, le=7 * 24 * 60)
     """A retraining run still training after this many minutes is stopped and recorded as
     failed (its worker is killed), so a hung worker never blocks the next run."""
+
     train_engine: Literal["torch", "spark"] = "torch"
     """What retraining runs train with: torch on this machine, or Apache Spark's MLlib ALS
     (``pip install 'moviebot[spark]'`` and Java 17), in local mode or on SPARK_MASTER."""
@@ -124,6 +127,19 @@ class Settings(BaseSettings):
     spark_master: str = "local[*]"
     """Spark master URL of retraining runs with TRAIN_ENGINE=spark: ``local[*]`` (this
     machine), ``spark://host:7077`` (a standalone cluster), ``yarn`` or ``k8s://...``."""
+
+    train_config: Path | None = None
+    """A training config file written by ``python -m recsys tune``: the first model and every
+    retraining run train with it. TRAIN_* settings that are set still win over it."""
+
+    @field_validator("train_config")
+    @classmethod
+    def _readable_train_config(cls, path: Path | None) -> Path | None:
+        if path is not None:
+            if not path.is_file():
+                raise ValueError("is not a file")
+            TrainConfig.from_file(path)  # its ValueError names what is wrong in the file
+        return path
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -255,6 +271,7 @@ _FIXES: dict[str, str] = {
     "train_timeout_minutes": "use a number of minutes above 0, at most 10080 (a week)",
     "train_engine": "use torch or spark",
     "spark_master": "use local[*], local[4], spark://host:7077, yarn or k8s://https://host:443",
+    "train_config": "use the file 'python -m recsys tune' wrote, or leave it empty",
 }
 
 _SECRET_FIELDS = frozenset({"telegram_bot_token"})

@@ -45,15 +45,24 @@ Finished = Literal["swapped", "kept", "failed"]
 RECORD_TRIES_S = (0.5, 1, 2, 4, 8, 15)  # a busy database gets this long to record a run
 
 
+_TRAIN_SETTINGS = {
+    "train_solver": "star_solver",
+    "train_factors": "factors",
+    "train_reg": "reg_factors",
+    "train_epochs": "epochs",
+    "train_seed": "seed",
+}
+
+
 def training_config(settings: Settings) -> TrainConfig:
-    """What the TRAIN_* settings ask for; the rest is the tuned default."""
-    return TrainConfig(
-        star_solver=settings.train_solver,
-        factors=settings.train_factors,
-        reg_factors=settings.train_reg,
-        epochs=settings.train_epochs,
-        seed=settings.train_seed,
-    )
+    """TRAIN_CONFIG's settings (or the defaults), with every TRAIN_* setting that is set."""
+    base = TrainConfig.from_file(settings.train_config) if settings.train_config else TrainConfig()
+    chosen = {
+        field: getattr(settings, name)
+        for name, field in _TRAIN_SETTINGS.items()
+        if name in settings.model_fields_set
+    }
+    return base.with_settings(chosen, "TRAIN_* settings")
 
 
 def training_job(settings: Settings, workdir: Path, snapshot: str = "") -> TrainJob:

@@ -106,9 +106,9 @@ def train_candidate(job: TrainJob) -> dict[str, Any]:
     # A quick first model lacks films many users rated: one warning per user, by the thousand.
     logging.getLogger("recsys.model").setLevel(logging.ERROR)
     old = score(ModelScorer(serving, history=train), train, holdout)
-    model.metadata["metrics"] = {"holdout": new}
-    model.metadata["holdout_share"] = HOLDOUT_SHARE
-    model.metadata["catalogue"] = job.catalogue
+    model = model.with_metadata(
+        metrics={"holdout": new}, holdout_share=HOLDOUT_SHARE, catalogue=job.catalogue
+    )
     model.save(job.candidate)
     return {
         "new": new,
@@ -148,9 +148,7 @@ def train_first(job: TrainJob) -> dict[str, Any]:
     config = config_for(job, len(ratings), quick=quick)
     trainer = Trainer(config, on_epoch=_epoch_reporter(job, config))
     model = trainer.fit(train, catalog.genres_by_item())
-    model.metadata["holdout_share"] = HOLDOUT_SHARE
-    model.metadata["catalogue"] = job.catalogue
-    model.metadata["quick"] = quick
+    model = model.with_metadata(holdout_share=HOLDOUT_SHARE, catalogue=job.catalogue, quick=quick)
     model.save(job.candidate)
     return {"quick": quick, "ratings": len(train), "seconds": time.perf_counter() - started}
 

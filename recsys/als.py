@@ -2,6 +2,8 @@
 
 Each sweep solves every user against fixed items, then every item against fixed users, with
 the batched solver in :mod:`recsys.solve`. Both are deterministic given their initial factors.
+:class:`AlsStarSolver` is the star head's ALS solver, a peer of the Adam one in
+:mod:`recsys.sgd`.
 """
 
 from __future__ import annotations
@@ -9,9 +11,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from recsys.config import TrainConfig
 from recsys.interactions import Interactions
+from recsys.metrics import rmse
 from recsys.parallel import run_all
 from recsys.solve import RowMatrix, solve_rows
+from recsys.star import StarState
 
 
 def init_factors(n: int, k: int, generator: torch.Generator, scale: float = 0.1) -> torch.Tensor:
@@ -96,6 +101,63 @@ def predict_stars(
     with torch.no_grad():
         run_all(predict, range(0, len(user_rows), _PAIR_BLOCK))
     return out
+
+
+def state_predictions(state: StarState, global_mean: float, data: Interactions) -> torch.Tensor:
+    """Unclipped star-head predictions for every rating of ``data``."""
+    return predict_stars(
+        global_mean, state.user_bias, state.item_bias, state.user_factors, state.item_factors,
+        data.user_rows, data.item_rows,
+    )  # fmt: skip
+
+
+def state_rmse(
+    state: StarState, global_mean: float, data: Interactions, scale: tuple[float, float]
+) -> float:
+    """RMSE on ``data`` of star-head predictions clipped to the rating ``scale``, as served."""
+    predicted = state_predictions(state, global_mean, data).clamp(*scale)
+    return rmse(predicted.numpy(), data.ratings)
+
+
+class AlsStarSolver:
+    """Explicit biased MF by ALS with weighted-λ regularisation and no implicit term; one call
+    to :meth:`epoch` is one sweep, users then items (a :class:`recsys.star.StarSolver`)."""
+
+    def __init__(
+        self,
+        train: Interactions,
+        config: TrainConfig,
+        global_mean: float,
+        generator: torch.Generator,
+        scale: tuple[float, float],
+    ) -> None:
+        self.train = train
+        self.config = config
+        self.global_mean = global_mean
+        self.scale = scale
+        k = config.factors
+        self._state = StarState(
+            user_bias=torch.zeros(train.n_users),
+            item_bias=torch.zeros(train.n_items),
+            user_factors=init_factors(train.n_users, k, generator),
+            item_factors=init_factors(train.n_items, k, generator),
+            implicit_factors=torch.zeros(train.n_items, k),
+        )
+
+    def epoch(self) -> float:
+        """One sweep; returns the training RMSE after it, clipped to the rating scale."""
+        cfg, now, mean = self.config, self._state, self.global_mean
+        bu, pu = biased_half_step(
+            now.item_factors, now.item_bias, self.train.by_user, mean, cfg.reg_factors,
+            cfg.reg_bias,
+        )  # fmt: skip
+        bi, qi = biased_half_step(pu, bu, self.train.by_item, mean, cfg.reg_factors, cfg.reg_bias)
+        self._state = StarState(bu, bi, pu, qi, now.implicit_factors)
+        return state_rmse(self._state, mean, self.train, self.scale)
+
+    def state(self) -> StarState:
+        """Each sweep builds new tensors, so the current ones are safe to hand out."""
+        return self._state
 
 
 _PAIR_BLOCK = 1 << 14  # pairs per block: the gathered 4 MB slabs at k = 64 stay in cache

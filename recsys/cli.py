@@ -90,6 +90,15 @@ def _parser() -> argparse.ArgumentParser:
     _config(p)
     p.set_defaults(command=_evaluate)
 
+    p = sub.add_parser("tune", help="choose each head's main settings on a validation split")
+    _data(p)
+    p.add_argument("--budget-minutes", type=float, default=10.0, help="wall-clock budget")
+    p.add_argument(
+        "--out", type=Path, default=Path("models/train-config.json"), help="config file to write"
+    )
+    _config(p)
+    p.set_defaults(command=_tune)
+
     p = sub.add_parser("plot", help="learning curve and embedding maps of a model, as PNGs")
     p.add_argument("--model", required=True, type=Path)
     p.add_argument("--out", required=True, type=Path, help="folder for the PNG files")
@@ -126,6 +135,11 @@ def _config(p: argparse.ArgumentParser) -> None:
         help=f"hyperparameters the flags below change: 'default' (tuned on ML-100k), 'scale' "
         f"(TrainConfig.for_scale), or 'auto': 'scale' above {SCALE_THRESHOLD:,} ratings",
     )
+    group.add_argument(
+        "--config",
+        type=Path,
+        help="a config file (written by 'recsys tune') in place of the preset",
+    )
     defaults = TrainConfig()
     for f in fields(TrainConfig):
         value = getattr(defaults, f.name)
@@ -143,7 +157,9 @@ def _config(p: argparse.ArgumentParser) -> None:
 def _train_config(args: argparse.Namespace, n_ratings: int) -> TrainConfig:
     """The preset the flags and the data size choose, with every explicit flag applied on top."""
     preset = args.preset
-    if preset == "auto":
+    if getattr(args, "config", None) is not None:
+        preset = "file"
+    elif preset == "auto":
         preset = "scale" if n_ratings > SCALE_THRESHOLD else "default"
         if preset == "scale":
             print(
@@ -151,7 +167,10 @@ def _train_config(args: argparse.Namespace, n_ratings: int) -> TrainConfig:
                 "(TrainConfig.for_scale; --preset default to turn it off)",
                 file=sys.stderr,
             )
-    base = TrainConfig.for_scale() if preset == "scale" else TrainConfig()
+    if preset == "file":
+        base = TrainConfig.from_file(args.config)
+    else:
+        base = TrainConfig.for_scale() if preset == "scale" else TrainConfig()
     overrides = {
         f.name: getattr(args, f.name)
         for f in fields(TrainConfig)
@@ -186,7 +205,7 @@ def _train(args: argparse.Namespace) -> int:
     dataset = _load(args)
     config = _train_config(args, len(dataset.ratings))
     model = train_with_progress(dataset, config)
-    model.metadata["catalogue"] = dataset.name  # the bot refuses a model of another catalogue
+    model = model.with_metadata(catalogue=dataset.name)  # the bot refuses another catalogue's
     model.save(args.out)
     meta = model.metadata
     print(
@@ -248,6 +267,35 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=2))
+    return 0
+
+
+def _tune(args: argparse.Namespace) -> int:
+    from recsys.tune import format_result, tune
+
+    dataset = _load(args)
+    base = _train_config(args, len(dataset.ratings))
+    with tqdm(desc="tuning", unit="trial", file=sys.stderr) as bar:
+
+        def counted(head: str, number: int, value: float) -> None:
+            bar.update(1)
+
+        result = tune(
+            dataset.ratings,
+            dataset.catalog.genres_by_item(),
+            args.budget_minutes,
+            base,
+            on_trial=counted,
+        )
+    result.config.save(
+        args.out,
+        {
+            "tuned_on": dataset.name,
+            "validation": {"default": result.default, "tuned": result.tuned},
+        },
+    )
+    print(format_result(result, base))
+    print(f"wrote {args.out}: use it with 'train --config {args.out}' or TRAIN_CONFIG")
     return 0
 
 

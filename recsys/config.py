@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any, Literal
+import json
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+_Solver = Literal["adam", "als"]
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     """Everything that decides what a training run produces (with the data and the seed)."""
 
-    star_solver: Literal["adam", "als"] = "adam"
+    star_solver: _Solver = "adam"
     """How the star head is fitted: minibatch Adam on biased MF with an implicit term, or
     explicit biased ALS with weighted-λ regularisation (no implicit term)."""
 
@@ -104,3 +108,40 @@ class TrainConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def with_settings(self, settings: dict[str, Any], source: str = "settings") -> TrainConfig:
+        """This config with ``settings`` (field name → value) applied, each checked: an unknown
+        name or a value of the wrong type is a ValueError naming it."""
+        known = {f.name: type(getattr(self, f.name)) for f in fields(self)}
+        checked: dict[str, Any] = {}
+        for name, value in settings.items():
+            if name not in known:
+                raise ValueError(f"{source}: unknown training setting {name!r}")
+            kind = known[name]
+            if kind is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)  # JSON writes 30.0 as 30
+            if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+                raise ValueError(f"{source}: {name} must be a {kind.__name__}, not {value!r}")
+            checked[name] = value
+        if checked.get("star_solver", self.star_solver) not in get_args(_Solver):
+            raise ValueError(f"{source}: star_solver must be one of {get_args(_Solver)}")
+        return replace(self, **checked)
+
+    def save(self, path: str | Path, extra: dict[str, Any] | None = None) -> None:
+        """Write a config file :meth:`from_file` reads: every setting under ``"config"``, and
+        ``extra`` (how it was chosen, say) beside it."""
+        body = {"config": self.to_dict(), **(extra or {})}
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps(body, indent=2) + "\n")
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> TrainConfig:
+        """The settings of a config file (``recsys tune`` writes them) over the defaults;
+        settings the file leaves out keep their default."""
+        try:
+            body = json.loads(Path(path).read_text())
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}: not a JSON training config ({exc})") from exc
+        if not isinstance(body, dict) or not isinstance(body.get("config"), dict):
+            raise ValueError(f"{path}: a training config holds its settings under 'config'")
+        return cls().with_settings(body["config"], str(path))

@@ -10,27 +10,24 @@ against the fixed item side: the maths of one ALS half-step.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import torch
-from safetensors import safe_open
-from safetensors.torch import save_file
 
+from recsys.blend import Blend
 from recsys.genres import GenrePrior
+from recsys.model_file import load_model_fields, save_model
 from recsys.neighbours import NeighbourHead
+from recsys.solve import RowMatrix
 from recsys.vocab import Vocabulary
 
 log = logging.getLogger(__name__)
-
-FORMAT_VERSION = 1
-_METADATA_KEY = "moviebot"
 
 
 @dataclass(frozen=True)
@@ -60,9 +57,10 @@ class FoldInSettings:
     rank_unobserved_weight: float
 
 
-@dataclass
+@dataclass(frozen=True)
 class FactorModel:
-    """A trained model; immutable once built by the trainer (tensors are never changed).
+    """A trained model, immutable: fields cannot be reassigned, tensors are never changed, and
+    metadata is read-only (:meth:`with_metadata` returns a copy with more of it).
 
     Tensors are float32, rows indexed through ``items`` and ``users`` vocabularies.
     """
@@ -80,28 +78,48 @@ class FactorModel:
     item_popularity: torch.Tensor  # (n_items,) ratings of 4+ stars: popular *and* well liked
     fold_in_settings: FoldInSettings
     neighbours: NeighbourHead | None = None
-    blend: tuple[float, ...] = (0.0, 1.0, 0.0)
-    """Stars = b0 + b1·star head + b2·neighbour head (+ b3·rank-head score), fitted on
-    validation ratings."""
+    rated: RowMatrix | None = None
+    """The trained users' ratings (user rows × item rows), kept with a neighbour head: it
+    predicts from them, so a trained user asked by id gets the blended stars too."""
+    blend: Blend = field(default_factory=Blend)
+    """How the heads combine into served stars, fitted on validation ratings."""
     rating_scale: tuple[float, float] = (1.0, 5.0)
     genre_prior: GenrePrior | None = None
     """The genre means that films with few ratings were pulled towards (already applied to
     ``item_factors``); kept to inspect and to place films by genre."""
-    metadata: dict[str, Any] = field(default_factory=dict)
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    """Config, history, fingerprint and whatever the caller adds through a copy."""
 
     def __post_init__(self) -> None:
+        # The frozen dataclass refuses plain assignment; these derived arrays are set once here.
+        derived = object.__setattr__
+        derived(self, "metadata", MappingProxyType(dict(self.metadata)))
         # Serving works on NumPy views of the same memory: tiny solves and mat-vecs cost a
         # few microseconds there, against tens in per-op torch dispatch.
-        self._q = self.item_factors.numpy()
-        self._y = self.implicit_factors.numpy()
-        self._bi = self.item_bias.numpy()
-        self._v = self.rank_item_factors.numpy()
-        s = self.fold_in_settings
+        derived(self, "_q", self.item_factors.numpy())
+        derived(self, "_y", self.implicit_factors.numpy())
+        derived(self, "_bi", self.item_bias.numpy())
+        derived(self, "_v", self.rank_item_factors.numpy())
         v = self._v.astype(np.float64)
-        self._rank_gram = s.rank_unobserved_weight * (v.T @ v)
-        self._uses_implicit = bool(np.any(self._y))
-        self._item_norms = np.linalg.norm(self._v, axis=1) + 1e-12
-        self._popularity = self.item_popularity.numpy()
+        derived(self, "_rank_gram", self.fold_in_settings.rank_unobserved_weight * (v.T @ v))
+        derived(self, "_uses_implicit", bool(np.any(self._y)))
+        derived(self, "_item_norms", np.linalg.norm(self._v, axis=1) + 1e-12)
+        derived(self, "_popularity", self.item_popularity.numpy())
+
+    # Set once by __post_init__ (annotated here for the type checker, not dataclass fields).
+    _q: np.ndarray = field(init=False, repr=False, compare=False)
+    _y: np.ndarray = field(init=False, repr=False, compare=False)
+    _bi: np.ndarray = field(init=False, repr=False, compare=False)
+    _v: np.ndarray = field(init=False, repr=False, compare=False)
+    _rank_gram: np.ndarray = field(init=False, repr=False, compare=False)
+    _uses_implicit: bool = field(init=False, repr=False, compare=False)
+    _item_norms: np.ndarray = field(init=False, repr=False, compare=False)
+    _popularity: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def with_metadata(self, **entries: Any) -> FactorModel:
+        """A copy of this model whose metadata also holds ``entries`` (the tensors are shared,
+        not copied: neither model ever changes them)."""
+        return replace(self, metadata={**self.metadata, **entries})
 
     # ----------------------------------------------------------------- sizes
 
@@ -126,8 +144,8 @@ class FactorModel:
     ) -> UserVector | None:
         """A trained user's vector, the vector itself, or None for an unknown user.
 
-        ``history`` (item ids, stars) gives a trained user's ratings to the neighbour head;
-        without it their stars come from the star head alone.
+        ``history`` (item ids, stars) gives the neighbour head a trained user's ratings as
+        they are now; without it, the head uses the ratings the model was trained on.
         """
         if user is None or isinstance(user, UserVector):
             return user
@@ -141,8 +159,11 @@ class FactorModel:
         )
         if history is not None:
             rows, stars = self._known(*history)
-            vector = replace(vector, rated_rows=rows, rated_stars=stars.astype(np.float32))
-        return vector
+        elif self.rated is not None:
+            rows, stars = self.rated.row(row)
+        else:
+            return vector
+        return replace(vector, rated_rows=rows, rated_stars=stars.astype(np.float32))
 
     def _known(self, item_ids: np.ndarray, stars: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         rows = self.items.rows(item_ids)
@@ -208,10 +229,8 @@ class FactorModel:
             stars = stars + vec.star_bias + self._q[safe] @ vec.star_factors
             if self.neighbours is not None and len(vec.rated_rows):
                 other = self.neighbours.predict(vec.rated_rows, vec.rated_stars, safe)
-                b0, b1, b2, *rest = self.blend
-                stars = b0 + b1 * stars + b2 * other
-                if rest:  # the rank head's score says how much the user's taste fits the film
-                    stars = stars + rest[0] * (self._v[safe] @ vec.rank_factors)
+                taste = self._v[safe] @ vec.rank_factors if self.blend.taste else None
+                stars = self.blend.apply(stars, other, taste)
         out = np.clip(stars, *self.rating_scale).astype(np.float32)
         out[~known] = np.nan
         return out
@@ -221,7 +240,8 @@ class FactorModel:
         vec = self.user_vector(user)
         if vec is None or not np.any(vec.rank_factors):
             return self._popularity
-        return self._v @ vec.rank_factors
+        scores: np.ndarray = self._v @ vec.rank_factors
+        return scores
 
     def recommend(
         self,
@@ -268,103 +288,11 @@ class FactorModel:
 
     def save(self, path: str | Path) -> None:
         """Write atomically: a crash mid-write leaves the previous file as it was."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tensors = {
-            "item_ids": torch.from_numpy(self.items.ids.copy()),
-            "user_ids": torch.from_numpy(self.users.ids.copy()),
-            "item_bias": self.item_bias,
-            "item_factors": self.item_factors,
-            "implicit_factors": self.implicit_factors,
-            "user_bias": self.user_bias,
-            "user_factors": self.user_factors,
-            "rank_item_factors": self.rank_item_factors,
-            "rank_user_factors": self.rank_user_factors,
-            "item_popularity": self.item_popularity,
-        }
-        if self.neighbours is not None:
-            tensors["neighbour_item_bias"] = torch.from_numpy(self.neighbours.item_bias)
-            tensors["neighbour_rows"] = torch.from_numpy(self.neighbours.neighbour_rows)
-            tensors["neighbour_weights"] = torch.from_numpy(self.neighbours.neighbour_weights)
-        if self.genre_prior is not None:
-            tensors["genre_factors"] = torch.from_numpy(self.genre_prior.factors)
-        header = {
-            "format_version": FORMAT_VERSION,
-            "global_mean": self.global_mean,
-            "rating_scale": list(self.rating_scale),
-            "fold_in": self.fold_in_settings.__dict__,
-            "blend": list(self.blend),
-            "neighbours": None
-            if self.neighbours is None
-            else {
-                "global_mean": self.neighbours.global_mean,
-                "reg_user": self.neighbours.reg_user,
-            },
-            "genre_prior": None
-            if self.genre_prior is None
-            else {"names": list(self.genre_prior.names), "strength": self.genre_prior.strength},
-            "metadata": self.metadata,
-        }
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        try:
-            save_file(
-                {k: v.contiguous() for k, v in tensors.items()},
-                tmp,
-                metadata={_METADATA_KEY: json.dumps(header)},
-            )
-            with open(tmp, "rb") as fh:
-                os.fsync(fh.fileno())
-            os.chmod(tmp, 0o644)  # mkstemp makes it private; a model is not a secret
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        save_model(self, path)
 
     @classmethod
     def load(cls, path: str | Path) -> FactorModel:
         """Read a model written by :meth:`save`; no pickle is involved anywhere."""
-        path = Path(path)
-        try:
-            with safe_open(str(path), framework="pt") as fh:
-                raw = (fh.metadata() or {}).get(_METADATA_KEY)
-                tensors = {name: fh.get_tensor(name) for name in fh.keys()}  # noqa: SIM118
-        except FileNotFoundError:
-            raise
-        except Exception as exc:
-            raise ValueError(f"{path}: not a moviebot model file ({exc})") from exc
-        if raw is None:
-            raise ValueError(f"{path}: not a moviebot model file (no metadata)")
-        header = json.loads(raw)
-        if header.get("format_version") != FORMAT_VERSION:
-            raise ValueError(
-                f"{path}: model format {header.get('format_version')} is not supported "
-                f"(this version reads format {FORMAT_VERSION}); retrain the model"
-            )
-        neighbours = None
-        if header.get("neighbours") is not None:
-            neighbours = NeighbourHead(
-                item_bias=tensors.pop("neighbour_item_bias").numpy(),
-                neighbour_rows=tensors.pop("neighbour_rows").numpy(),
-                neighbour_weights=tensors.pop("neighbour_weights").numpy(),
-                **header["neighbours"],
-            )
-        genre_prior = None
-        if header.get("genre_prior") is not None:  # absent from files written before it
-            genre_prior = GenrePrior(
-                names=tuple(header["genre_prior"]["names"]),
-                factors=tensors.pop("genre_factors").numpy(),
-                strength=float(header["genre_prior"]["strength"]),
-            )
-        return cls(
-            neighbours=neighbours,
-            genre_prior=genre_prior,
-            blend=tuple(float(w) for w in header["blend"]),
-            items=Vocabulary(tensors.pop("item_ids").numpy()),
-            users=Vocabulary(tensors.pop("user_ids").numpy()),
-            global_mean=float(header["global_mean"]),
-            fold_in_settings=FoldInSettings(**header["fold_in"]),
-            rating_scale=(float(header["rating_scale"][0]), float(header["rating_scale"][1])),
-            metadata=header["metadata"],
-            **tensors,
-        )
+        fields = load_model_fields(path)
+        settings = FoldInSettings(**fields.pop("fold_in"))
+        return cls(fold_in_settings=settings, **fields)

@@ -57,7 +57,8 @@ class NeighbourHead:
     def predict(self, rows: np.ndarray, stars: np.ndarray, targets: np.ndarray) -> np.ndarray:
         bias = self.user_bias(rows, stars)
         base = self.global_mean + bias + self.item_bias[targets]
-        return base + self.corrections(rows, stars, bias, targets)
+        stars_: np.ndarray = base + self.corrections(rows, stars, bias, targets)
+        return stars_
 
 
 def fit_neighbours(

@@ -15,6 +15,7 @@ import torch
 
 from recsys.config import TrainConfig
 from recsys.interactions import Interactions
+from recsys.star import StarState
 
 
 class _SparseProduct(torch.autograd.Function):
@@ -25,7 +26,7 @@ class _SparseProduct(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(  # type: ignore[override]
+    def forward(
         ctx: torch.autograd.function.FunctionCtx,
         matrix: torch.Tensor,
         transposed: torch.Tensor,
@@ -35,7 +36,7 @@ class _SparseProduct(torch.autograd.Function):
         return matrix @ dense
 
     @staticmethod
-    def backward(  # type: ignore[override]
+    def backward(
         ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor
     ) -> tuple[None, None, torch.Tensor]:
         return None, None, ctx.transposed @ grad  # type: ignore[attr-defined]
@@ -59,7 +60,8 @@ def _csr(
 
 
 class AdamStarSolver:
-    """Owns the star-head parameters and their optimiser; one call to :meth:`epoch` is one pass."""
+    """Owns the star-head parameters and their optimiser; one call to :meth:`epoch` is one
+    shuffled pass of minibatches (a :class:`recsys.star.StarSolver`)."""
 
     def __init__(
         self,
@@ -93,7 +95,11 @@ class AdamStarSolver:
 
     def implicit_term(self) -> torch.Tensor:
         """|N(u)|^-½ Σ_{j∈N(u)} y_j for every user at once (n_users × k)."""
-        return _SparseProduct.apply(self.normalised, self.normalised_t, self.implicit)
+        # torch declares Function.apply without annotations.
+        term: torch.Tensor = _SparseProduct.apply(  # type: ignore[no-untyped-call]
+            self.normalised, self.normalised_t, self.implicit
+        )
+        return term
 
     def epoch(self) -> float:
         """One shuffled pass over the training ratings; returns the training RMSE seen."""
@@ -121,7 +127,7 @@ class AdamStarSolver:
                 + cfg.reg_implicit * y_penalty
             )
             self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            torch.autograd.backward(loss)
             self.optimizer.step()
             total += float(mse.detach()) * len(batch)
             count += len(batch)
@@ -130,15 +136,15 @@ class AdamStarSolver:
         return float(np.sqrt(total / count))
 
     @torch.no_grad()
-    def export(self) -> dict[str, torch.Tensor]:
-        """Detached parameters; user factors already include the implicit term."""
+    def state(self) -> StarState:
+        """Detached copies of the parameters; user factors include the implicit term."""
         user_factors = self.user_factors.detach().clone()
         if self.config.implicit:
             user_factors += self.implicit_term()
-        return {
-            "user_bias": self.user_bias.detach().clone(),
-            "item_bias": self.item_bias.detach().clone(),
-            "user_factors": user_factors,
-            "item_factors": self.item_factors.detach().clone(),
-            "implicit_factors": self.implicit.detach().clone(),
-        }
+        return StarState(
+            user_bias=self.user_bias.detach().clone(),
+            item_bias=self.item_bias.detach().clone(),
+            user_factors=user_factors,
+            item_factors=self.item_factors.detach().clone(),
+            implicit_factors=self.implicit.detach().clone(),
+        )

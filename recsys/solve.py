@@ -120,7 +120,8 @@ def _row_major_order(rows: np.ndarray, cols: np.ndarray, n_rows: int) -> np.ndar
         order = np.arange(len(rows))
     else:
         order = _stable_argsort(cols, int(cols.max()) + 1)
-    return order[_stable_argsort(rows[order], n_rows)]
+    by_row: np.ndarray = order[_stable_argsort(rows[order], n_rows)]
+    return by_row
 
 
 def _stable_argsort(keys: np.ndarray, bound: int) -> np.ndarray:
@@ -242,7 +243,8 @@ class _ChunkSolver:
                 torch.empty(self.plan.max_rows * k * k, dtype=dtype),
                 torch.empty(self.plan.max_rows * k, dtype=dtype),
             )
-        return self._local.buffers
+        buffers: tuple[torch.Tensor, torch.Tensor, torch.Tensor] = self._local.buffers
+        return buffers
 
     def __call__(self, chunk: Chunk) -> None:
         b, width, k = len(chunk.rows), chunk.width, self.padded_fixed.shape[1]

@@ -16,6 +16,8 @@ def spd_solve(gram: torch.Tensor, rhs: torch.Tensor) -> torch.Tensor:
     if bool(info.any()):
         # gelsd (SVD), not the default gelsy: gelsy returned 0 instead of the minimum-norm
         # solution for a rank-deficient matrix in about 1 call in 6 here.
-        solution = torch.linalg.lstsq(gram, rhs.unsqueeze(-1), driver="gelsd").solution
+        solution: torch.Tensor = torch.linalg.lstsq(
+            gram, rhs.unsqueeze(-1), driver="gelsd"
+        ).solution
         return solution.squeeze(-1)
     return torch.cholesky_solve(rhs.unsqueeze(-1), chol).squeeze(-1)

@@ -17,14 +17,23 @@ import numpy as np
 import pandas as pd
 import torch
 
-from recsys.als import biased_half_step, init_factors, predict_stars, refit_users, wmf_sweep
+from recsys.als import (
+    AlsStarSolver,
+    init_factors,
+    refit_users,
+    state_predictions,
+    state_rmse,
+    wmf_sweep,
+)
+from recsys.blend import Blend
 from recsys.config import TrainConfig
 from recsys.genres import GenrePrior, fit_genre_prior, genre_membership, shrink_to_genres
 from recsys.interactions import Interactions
-from recsys.metrics import RELEVANT_STARS, ranking_metrics, rmse
+from recsys.metrics import RELEVANT_STARS, ranking_metrics
 from recsys.model import FactorModel, FoldInSettings
 from recsys.neighbours import NeighbourHead, fit_neighbours, predict_pairs
 from recsys.sgd import AdamStarSolver
+from recsys.star import StarSolver, StarState
 
 EpochCallback = Callable[[str, dict[str, float]], None]
 """Called after every epoch with the head's name ("star" or "rank") and its metrics."""
@@ -43,19 +52,10 @@ def fingerprint(ratings: pd.DataFrame) -> str:
 
 
 @dataclass
-class _StarState:
-    user_bias: torch.Tensor
-    item_bias: torch.Tensor
-    user_factors: torch.Tensor
-    item_factors: torch.Tensor
-    implicit_factors: torch.Tensor
-
-
-@dataclass
 class _Run:
     """What one pass over a (train, validation) pair produced."""
 
-    star: _StarState
+    star: StarState
     rank_users: torch.Tensor
     rank_items: torch.Tensor
     neighbours: NeighbourHead | None
@@ -71,6 +71,7 @@ class Trainer:
         self.config = config or TrainConfig()
         self.on_epoch = on_epoch or (lambda head, metrics: None)
         self._genres: tuple[tuple[str, ...], np.ndarray] | None = None  # set by fit
+        self._scale = (1.0, 5.0)  # set by fit: the lowest and highest stars in the data
 
     def fit(
         self, ratings: pd.DataFrame, genres: Mapping[int, Sequence[str]] | None = None
@@ -83,20 +84,21 @@ class Trainer:
         started = time.perf_counter()
         data = Interactions.from_frame(ratings)
         global_mean = float(data.ratings.mean())
+        self._scale = (float(data.ratings.min()), float(data.ratings.max()))
         self._genres = (
             genre_membership(data.items.ids, genres)
             if genres is not None and cfg.genre_prior > 0
             else None
         )
         history: dict[str, Any] = {}
-        blend = (0.0, 1.0, 0.0)
+        blend = Blend()
         if cfg.validation_share > 0:
             train, valid = data.split(cfg.validation_share, cfg.seed)
             run = self._run(train, valid, global_mean, cfg.epochs, cfg.rank_sweeps)
             history = {"star": run.star_history, "rank": run.rank_history}
             if run.neighbours is not None:
                 blend = _fit_blend(run, train, valid, global_mean, cfg.seed)
-                history["blend"] = list(blend)
+                history["blend"] = blend.to_list()
             # The split's row matrices and chunk plans (~1 GB at 25M ratings) are done with;
             # the refit builds its own over all ratings.
             del train, valid
@@ -117,16 +119,21 @@ class Trainer:
         star_epochs: int,
         rank_sweeps: int,
     ) -> _Run:
-        generator = torch.Generator().manual_seed(self.config.seed)
-        star, star_history = self._fit_star(train, valid, global_mean, star_epochs, generator)
+        seed = self.config.seed
+        star, star_history = self._fit_star(
+            train, valid, global_mean, star_epochs, torch.Generator().manual_seed(seed)
+        )
         star, prior = self._apply_genre_prior(star, train, global_mean)
-        users, items, rank_history = self._fit_rank(train, valid, rank_sweeps, generator)
+        # A generator of its own, as in the refit: the rank head must not change with the
+        # number of star epochs (tune compares star settings with the rank head fixed).
+        rank_generator = torch.Generator().manual_seed(seed)
+        users, items, rank_history = self._fit_rank(train, valid, rank_sweeps, rank_generator)
         neighbours = self._fit_neighbours(train)
         return _Run(star, users, items, neighbours, prior, star_history, rank_history)
 
     def _apply_genre_prior(
-        self, star: _StarState, train: Interactions, global_mean: float
-    ) -> tuple[_StarState, GenrePrior | None]:
+        self, star: StarState, train: Interactions, global_mean: float
+    ) -> tuple[StarState, GenrePrior | None]:
         """Films with few ratings pulled towards their genres' means (recsys/genres.py), then
         the users solved again against the moved films."""
         if self._genres is None:
@@ -167,6 +174,16 @@ class Trainer:
         cap = cfg.neighbour_max_items or None
         return fit_neighbours(train, cfg.neighbours, cfg.neighbour_shrinkage, max_items=cap)
 
+    def _star_solver(
+        self, train: Interactions, global_mean: float, generator: torch.Generator
+    ) -> StarSolver:
+        cfg = self.config
+        if cfg.star_solver == "adam":
+            return AdamStarSolver(train, cfg, global_mean, generator)
+        if cfg.star_solver == "als":
+            return AlsStarSolver(train, cfg, global_mean, generator, self._scale)
+        raise ValueError(f"unknown star solver {cfg.star_solver!r}")
+
     def _fit_star(
         self,
         train: Interactions,
@@ -174,53 +191,26 @@ class Trainer:
         global_mean: float,
         epochs: int,
         generator: torch.Generator,
-    ) -> tuple[_StarState, list[dict[str, float]]]:
+    ) -> tuple[StarState, list[dict[str, float]]]:
         cfg = self.config
+        solver = self._star_solver(train, global_mean, generator)
         history: list[dict[str, float]] = []
-        best: tuple[float, _StarState] | None = None
-        if cfg.star_solver == "adam":
-            solver = AdamStarSolver(train, cfg, global_mean, generator)
-            step: Callable[[], tuple[float, _StarState]] = lambda: (  # noqa: E731
-                solver.epoch(),
-                _StarState(**solver.export()),
-            )
-        elif cfg.star_solver == "als":
-            state = _StarState(
-                torch.zeros(train.n_users),
-                torch.zeros(train.n_items),
-                init_factors(train.n_users, cfg.factors, generator),
-                init_factors(train.n_items, cfg.factors, generator),
-                torch.zeros(train.n_items, cfg.factors),
-            )
-
-            def step() -> tuple[float, _StarState]:
-                nonlocal state
-                bu, pu = biased_half_step(
-                    state.item_factors, state.item_bias, train.by_user, global_mean,
-                    cfg.reg_factors, cfg.reg_bias,
-                )  # fmt: skip
-                bi, qi = biased_half_step(
-                    pu, bu, train.by_item, global_mean, cfg.reg_factors, cfg.reg_bias
-                )
-                state = _StarState(bu, bi, pu, qi, state.implicit_factors)
-                return _star_rmse(state, train, global_mean), state
-        else:
-            raise ValueError(f"unknown star solver {cfg.star_solver!r}")
-
+        best: tuple[float, StarState] | None = None
         for epoch in range(1, epochs + 1):
             started = time.perf_counter()
-            train_rmse, state_now = step()
+            train_rmse = solver.epoch()
+            state = solver.state()
             metrics = {"epoch": epoch, "train_rmse": train_rmse}
             if valid is not None:
-                metrics["val_rmse"] = _star_rmse(state_now, valid, global_mean)
+                metrics["val_rmse"] = state_rmse(state, global_mean, valid, self._scale)
             metrics["seconds"] = time.perf_counter() - started
             history.append(metrics)
             self.on_epoch("star", metrics)
             if valid is None:
-                best = (0.0, state_now)
+                best = (0.0, state)
                 continue
             if best is None or metrics["val_rmse"] < best[0]:
-                best = (metrics["val_rmse"], state_now)
+                best = (metrics["val_rmse"], state)
             # Checked after a new best too: a best by a hair is still no progress.
             if _stalled(history, "val_rmse", cfg.patience, True, cfg.min_improvement):
                 break
@@ -269,7 +259,7 @@ class Trainer:
         global_mean: float,
         run: _Run,
         history: dict[str, Any],
-        blend: tuple[float, ...],
+        blend: Blend,
         started: float,
     ) -> FactorModel:
         cfg = self.config
@@ -311,7 +301,8 @@ class Trainer:
                 rank_unobserved_weight=cfg.rank_unobserved_weight,
             ),
             rating_scale=(low, high),
-            neighbours=run.neighbours if blend[2] != 0 else None,
+            neighbours=run.neighbours if blend.neighbours != 0 else None,
+            rated=data.by_user if blend.neighbours != 0 else None,
             blend=blend,
             genre_prior=run.genre_prior,
             metadata=metadata,
@@ -361,31 +352,17 @@ _BLEND_SAMPLE = 200_000  # three weights need far fewer pairs than a big data se
 
 def _fit_blend(
     run: _Run, train: Interactions, valid: Interactions, global_mean: float, seed: int
-) -> tuple[float, ...]:
-    """Least-squares weights (b0, b1, b2) of star head and neighbour head on validation."""
+) -> Blend:
+    """The blend of star head, neighbour head and rank-head score that fits validation best."""
     assert run.neighbours is not None
     if len(valid) > _BLEND_SAMPLE:
         pick = np.random.default_rng(seed).choice(len(valid), _BLEND_SAMPLE, replace=False)
         valid = valid.subset(np.sort(pick))
-    star = _star_predictions(run.star, valid, global_mean).numpy().astype(np.float64)
+    star = state_predictions(run.star, global_mean, valid).numpy().astype(np.float64)
     other = predict_pairs(run.neighbours, train.by_user, valid.user_rows, valid.item_rows)
     u, i = torch.from_numpy(valid.user_rows), torch.from_numpy(valid.item_rows)
     taste = (run.rank_users[u] * run.rank_items[i]).sum(1).numpy().astype(np.float64)
-    design = np.column_stack([np.ones_like(star), star, other, taste])
-    weights = np.linalg.lstsq(design, valid.ratings.astype(np.float64), rcond=None)[0]
-    return tuple(float(w) for w in weights)
-
-
-def _star_predictions(state: _StarState, data: Interactions, global_mean: float) -> torch.Tensor:
-    return predict_stars(
-        global_mean, state.user_bias, state.item_bias, state.user_factors, state.item_factors,
-        data.user_rows, data.item_rows,
-    )  # fmt: skip
-
-
-def _star_rmse(state: _StarState, data: Interactions, global_mean: float) -> float:
-    predicted = _star_predictions(state, data, global_mean)
-    return rmse(predicted.clamp(1.0, 5.0).numpy(), data.ratings)
+    return Blend.fit(star, other, taste, valid.ratings)
 
 
 def _stalled(

@@ -90,11 +90,10 @@ def test_a_model_of_another_catalogue_is_refused_in_one_line(
     assert "\n" not in message
     assert f"MODEL_PATH={trained} knows 1,670 films CATALOGUE={small_release} lacks" in message
     assert "or MODEL_PATH to a new file" in message
-    model.metadata["catalogue"] = "ml-1m"
     with pytest.raises(StartupError, match=r"was trained on ml-1m, not CATALOGUE="):
-        check_model_matches(model, catalog, settings)
-    model.metadata["catalogue"] = "ml-latest-small"
-    check_model_matches(model, catalog, settings)  # what the model says wins over id overlap
+        check_model_matches(model.with_metadata(catalogue="ml-1m"), catalog, settings)
+    # What the model says wins over id overlap.
+    check_model_matches(model.with_metadata(catalogue="ml-latest-small"), catalog, settings)
 
 
 def test_start_up_says_it_in_one_line_and_exits(

@@ -116,3 +116,32 @@ def test_progress_lines_carry_the_time_left(tmp_path: Path) -> None:
     assert _read_progress(str(path)) == "training the rank head (50%, about 12 s left)"
     path.write_text('{"stage": "reading data", "fraction": 0.0, "eta_s": null}')
     assert _read_progress(str(path)) == "reading data (0%)"
+
+
+def test_train_config_is_the_base_and_train_settings_that_are_set_win(tmp_path: Path) -> None:
+    from recsys import TrainConfig
+
+    tuned = TrainConfig(factors=48, rank_reg=12.0, reg_factors=0.07)
+    tuned.save(tmp_path / "tuned.json")
+    plain = load_settings(
+        env_file=None, telegram_bot_token=TOKEN, train_config=tmp_path / "tuned.json"
+    )
+    assert training_config(plain) == tuned
+    overridden = load_settings(
+        env_file=None,
+        telegram_bot_token=TOKEN,
+        train_config=tmp_path / "tuned.json",
+        train_factors=16,
+    )
+    assert training_config(overridden) == TrainConfig(factors=16, rank_reg=12.0, reg_factors=0.07)
+    assert training_config(load_settings(env_file=None, telegram_bot_token=TOKEN)) == TrainConfig()
+
+
+def test_an_unreadable_train_config_is_refused_at_start_up(tmp_path: Path) -> None:
+    from bot.config import ConfigError
+
+    with pytest.raises(ConfigError, match=r"TRAIN_CONFIG=.* is not a file"):
+        load_settings(env_file=None, telegram_bot_token=TOKEN, train_config=tmp_path / "nope.json")
+    (tmp_path / "bad.json").write_text('{"config": {"factorz": 3}}')
+    with pytest.raises(ConfigError, match="unknown training setting 'factorz'"):
+        load_settings(env_file=None, telegram_bot_token=TOKEN, train_config=tmp_path / "bad.json")

@@ -27,8 +27,7 @@ def weak_serving_model(path: Path) -> Path:
     so that a retrained one must replace it."""
     train, _ = split_holdout(load_dataset("ml-100k", default_data_dir()).ratings)
     config = TrainConfig(factors=2, rank_factors=2, epochs=2, rank_sweeps=1, neighbours=0)
-    model = Trainer(config).fit(train)
-    model.metadata["holdout_share"] = HOLDOUT_SHARE
+    model = Trainer(config).fit(train).with_metadata(holdout_share=HOLDOUT_SHARE)
     model.save(path)
     return path
 

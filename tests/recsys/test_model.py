@@ -115,8 +115,70 @@ def test_a_corrupt_file_is_refused_and_a_failed_save_keeps_the_old_file(
     def crash(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("recsys.model.save_file", crash)
+    monkeypatch.setattr("recsys.model_file.save_file", crash)
     with pytest.raises(OSError):
         small_model.save(good)
     assert good.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.safetensors", "good.safetensors"]
+
+
+def test_a_model_is_immutable_and_metadata_is_added_through_a_copy(
+    small_model: FactorModel, tmp_path
+) -> None:
+    import dataclasses
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        small_model.global_mean = 0.0  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        small_model.metadata["holdout_share"] = 0.1  # type: ignore[index]
+    tagged = small_model.with_metadata(holdout_share=0.1)
+    assert tagged.metadata["holdout_share"] == 0.1
+    assert "holdout_share" not in small_model.metadata
+    assert tagged.metadata["history"] == small_model.metadata["history"]
+    assert tagged.item_factors is small_model.item_factors  # a copy of the header, not tensors
+    tagged.save(tmp_path / "m.safetensors")
+    assert FactorModel.load(tmp_path / "m.safetensors").metadata["holdout_share"] == 0.1
+
+
+def test_a_blend_saved_before_the_taste_weight_reads_with_taste_zero() -> None:
+    from recsys.blend import Blend
+
+    assert Blend.from_list([0.1, 0.8, 0.2]) == Blend(0.1, 0.8, 0.2, 0.0)
+    blend = Blend(0.5, 0.5, 0.25, 2.0)
+    assert Blend.from_list(blend.to_list()) == blend
+    star, other, taste = np.array([4.0]), np.array([2.0]), np.array([0.25])
+    assert blend.apply(star, other, taste) == pytest.approx([0.5 + 2.0 + 0.5 + 0.5])
+
+
+def test_a_trained_user_asked_by_id_gets_the_evaluated_blended_stars(tmp_path) -> None:
+    import dataclasses
+
+    import pandas as pd
+    from synthetic import FAST, low_rank_ratings
+
+    from recsys import Trainer
+    from recsys.baselines import ModelScorer
+    from recsys.evaluate import kfold_splits
+
+    frame, _ = low_rank_ratings(n_users=120, n_items=80, density=0.4)
+    noisy = frame.assign(
+        rating=frame["rating"] + np.random.default_rng(0).normal(0, 0.5, len(frame))
+    )
+    train, test = next(kfold_splits(noisy, 5, seed=0))
+    model = Trainer(dataclasses.replace(FAST, validation_share=0.2)).fit(train)
+    assert model.neighbours is not None and model.blend.neighbours != 0
+    evaluated = ModelScorer(model, history=train).predict_pairs(
+        test["user_id"].to_numpy(), test["item_id"].to_numpy()
+    )
+    model.save(tmp_path / "m.safetensors")
+    loaded = FactorModel.load(tmp_path / "m.safetensors")
+    by_id = np.empty(len(test), np.float32)
+    for user, group in pd.DataFrame(test).reset_index(drop=True).groupby("user_id"):
+        by_id[group.index.to_numpy()] = loaded.predict(int(user), group["item_id"].to_numpy())
+    np.testing.assert_allclose(by_id, evaluated, atol=1e-5)
+    star_head_alone = ModelScorer(dataclasses.replace(model, neighbours=None, rated=None))
+    assert not np.allclose(
+        star_head_alone.predict_pairs(test["user_id"].to_numpy(), test["item_id"].to_numpy()),
+        evaluated,
+        atol=1e-3,
+    )

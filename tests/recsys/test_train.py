@@ -84,3 +84,46 @@ def test_empty_ratings_are_refused() -> None:
     empty = pd.DataFrame({"user_id": [], "item_id": [], "rating": [], "timestamp": []})
     with pytest.raises(ValueError, match="empty"):
         Trainer(FAST).fit(empty)
+
+
+@pytest.mark.parametrize("solver", ["adam", "als"])
+def test_validation_rmse_is_clipped_to_the_datas_own_scale(solver: str) -> None:
+    # Stars from 2 to 10: clipping to a literal 1-5 would cut every prediction above 5 and
+    # report an RMSE of several stars on data the head fits well.
+    frame, _ = low_rank_ratings(density=0.5)
+    wide = frame.assign(rating=np.clip(2.0 * frame["rating"], 2.0, 10.0))
+    config = dataclasses.replace(FAST, star_solver=solver, validation_share=0.2, refit=False)
+    history = Trainer(config).fit(wide).metadata["history"]["star"]
+    assert min(h["val_rmse"] for h in history) < 1.0
+
+
+@pytest.mark.parametrize("solver", ["adam", "als"])
+def test_a_star_solvers_state_is_not_changed_by_later_epochs(solver: str) -> None:
+    from recsys.als import AlsStarSolver
+    from recsys.interactions import Interactions
+    from recsys.sgd import AdamStarSolver
+    from recsys.star import StarSolver
+
+    frame, _ = low_rank_ratings()
+    data = Interactions.from_frame(frame)
+    config = dataclasses.replace(FAST, star_solver=solver)
+    generator = torch.Generator().manual_seed(0)
+    mean = float(data.ratings.mean())
+    solvers: dict[str, StarSolver] = {
+        "adam": AdamStarSolver(data, config, mean, generator),
+        "als": AlsStarSolver(data, config, mean, generator, (1.0, 5.0)),
+    }
+    chosen = solvers[solver]
+    first = chosen.epoch()
+    kept = chosen.state()
+    snapshot = kept.item_factors.clone()
+    assert chosen.epoch() < first  # training moves on...
+    assert torch.equal(kept.item_factors, snapshot)  # ...without touching what was handed out
+
+
+def test_the_rank_head_does_not_change_with_the_star_heads_settings() -> None:
+    frame, _ = low_rank_ratings(density=0.4)
+    config = dataclasses.replace(FAST, validation_share=0.2)
+    a = Trainer(config).fit(frame)
+    b = Trainer(dataclasses.replace(config, epochs=3, factors=4)).fit(frame)
+    assert torch.equal(a.rank_item_factors, b.rank_item_factors)
