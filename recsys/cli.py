@@ -15,7 +15,7 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from recsys.config import TrainConfig
+from recsys.config import TrainConfig, field_docs
 from recsys.data import (
     RELEASES,
     DataFormatError,
@@ -79,7 +79,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("evaluate", help="k-fold evaluation against baselines")
     _data(p)
-    p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--folds", type=_at_least_two, default=5, help="cross-validation folds (2+)")
     p.add_argument(
         "--split",
         choices=["kfold", "new-users"],
@@ -141,17 +141,34 @@ def _config(p: argparse.ArgumentParser) -> None:
         help="a config file (written by 'recsys tune') in place of the preset",
     )
     defaults = TrainConfig()
+    docs = field_docs()
     for f in fields(TrainConfig):
         value = getattr(defaults, f.name)
+        # argparse formats help with %: a literal one is doubled.
+        described = f"{docs.get(f.name, '')} (default: {value})".strip().replace("%", "%%")
         if isinstance(value, bool):
             group.add_argument(
                 f"--{f.name.replace('_', '-')}",
                 type=lambda s: s.lower() in {"1", "true", "yes"},
                 default=None,
                 metavar="BOOL",
+                help=described,
             )
         else:
-            group.add_argument(f"--{f.name.replace('_', '-')}", type=type(value), default=None)
+            group.add_argument(
+                f"--{f.name.replace('_', '-')}", type=type(value), default=None, help=described
+            )
+
+
+def _at_least_two(text: str) -> int:
+    """--folds: checked before any data is read or any bar drawn."""
+    try:
+        folds = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if folds < 2:
+        raise argparse.ArgumentTypeError("folds must be at least 2")
+    return folds
 
 
 def _train_config(args: argparse.Namespace, n_ratings: int) -> TrainConfig:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import ast
+import functools
+import inspect
 import json
+import textwrap
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -145,3 +149,22 @@ class TrainConfig:
         if not isinstance(body, dict) or not isinstance(body.get("config"), dict):
             raise ValueError(f"{path}: a training config holds its settings under 'config'")
         return cls().with_settings(body["config"], str(path))
+
+
+@functools.cache
+def field_docs() -> dict[str, str]:
+    """Each TrainConfig field's docstring, the string under it in the source (what --help
+    shows; Python keeps no attribute docstrings at run time)."""
+    body = ast.parse(textwrap.dedent(inspect.getsource(TrainConfig))).body[0]
+    assert isinstance(body, ast.ClassDef)
+    docs: dict[str, str] = {}
+    for field, text in zip(body.body, body.body[1:], strict=False):
+        if (
+            isinstance(field, ast.AnnAssign)
+            and isinstance(field.target, ast.Name)
+            and isinstance(text, ast.Expr)
+            and isinstance(text.value, ast.Constant)
+            and isinstance(text.value.value, str)
+        ):
+            docs[field.target.id] = " ".join(text.value.value.split())
+    return docs

@@ -106,3 +106,22 @@ def test_train_picks_the_scale_preset_for_big_data(
     assert config["star_solver"] == solver
     assert config["factors"] == 8  # an explicit flag still wins over either preset
     assert ("scale preset" in capsys.readouterr().err) is announced
+
+
+def test_train_help_describes_every_hyperparameter_with_its_default() -> None:
+    done = run("train", "--help")
+    assert done.returncode == 0
+    text = " ".join(done.stdout.split())
+    assert "--factors FACTORS Latent dimensions of the star head. (default: 32)" in text
+    assert "(default: 0.2)" in text and "Weight w0 of every unrated cell" in text
+    from dataclasses import fields
+
+    from recsys import TrainConfig
+
+    assert text.count("(default: ") >= len(fields(TrainConfig))
+
+
+def test_too_few_folds_are_refused_before_anything_runs(release: Path) -> None:
+    done = run("evaluate", "--data", str(release), "--folds", "1")
+    assert done.returncode == 2 and "folds must be at least 2" in done.stderr
+    assert "fold/s" not in done.stderr and "ratings" not in done.stderr  # no bar, no reading
