@@ -35,6 +35,9 @@ class Outcome:
 _COMMANDS = by_name(commands.PRIVATE)
 
 
+RATED_ALREADY = "You rated this film: tap new stars, or delete the rating in /myratings."
+
+
 class Chat:
     """Turns what a user does into service calls and views."""
 
@@ -84,7 +87,8 @@ class Chat:
                     notice=f"Saved {stars_text(stars)}",
                 )
             case cb.Dismiss(item_id, kind):
-                await service.dismiss(user, item_id, kind)
+                if not await service.dismiss(user, item_id, kind):
+                    return Outcome(notice=RATED_ALREADY)
                 return Outcome(edit=await commands.card_reply(service, user))
             case cb.Done():
                 return Outcome(edit=views.done(await service.rating_count(user)))

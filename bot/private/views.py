@@ -50,6 +50,10 @@ def help_text(commands: list[tuple[str, str]]) -> Reply:
     lines = ["<b>What I can do</b>"]
     lines += [f"/{name} — {escape(text)}" for name, text in commands]
     lines.append("\nOr just send me a film title to look it up.")
+    lines.append(
+        "In a group, /movienight finds a film everyone who joins will enjoy (add me to the "
+        "group first)."
+    )
     return Reply("\n".join(lines))
 
 
@@ -63,19 +67,25 @@ def card(c: Card) -> Reply:
         lines.append(f"You rated it {stars_text(c.current_stars)}")
     lines.append("")
     lines.append(escape(progress(c.rated)))
-    return Reply("\n".join(lines), [list(row) for row in _card_buttons(film.item_id)])
+    buttons = _card_buttons(film.item_id, rated=c.current_stars is not None)
+    return Reply("\n".join(lines), [list(row) for row in buttons])
 
 
-@functools.lru_cache(maxsize=4096)
-def _card_buttons(item_id: int) -> tuple[tuple[Button, ...], ...]:
-    """A film's rating buttons: the same for everyone, and built on every tap otherwise."""
+@functools.lru_cache(maxsize=8192)
+def _card_buttons(item_id: int, *, rated: bool) -> tuple[tuple[Button, ...], ...]:
+    """A film's rating buttons: the same for everyone, and built on every tap otherwise. A
+    film the user rated offers new stars only: "Haven't seen" or "Skip" would replace the
+    rating with a dismissal (deleting is in /myratings, where it can be undone)."""
     i = item_id
     whole = tuple(Button(f"★{s}", cb.build(cb.Rate(i, float(s)))) for s in range(1, 6))
     halves = tuple(Button(f"{s}½", cb.build(cb.Rate(i, s + 0.5))) for s in range(1, 5))
+    done = Button("Done", cb.build(cb.Done()))
+    if rated:
+        return whole, halves, (done,)
     others = (
         Button("Haven't seen", cb.build(cb.Dismiss(i, "unseen"))),
         Button("Skip", cb.build(cb.Dismiss(i, "skipped"))),
-        Button("Done", cb.build(cb.Done())),
+        done,
     )
     return whole, halves, others
 

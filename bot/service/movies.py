@@ -180,9 +180,14 @@ class MovieService:
         self.film(item_id)
         return await self.storage.rate(user_id, item_id, stars)
 
-    async def dismiss(self, user_id: int, item_id: int, kind: DismissKind) -> None:
+    async def dismiss(self, user_id: int, item_id: int, kind: DismissKind) -> bool:
+        """Record a dismissal; False, and nothing changed, for a film the user has rated (an
+        old card's "Haven't seen" must not delete a rating without a word)."""
         self.film(item_id)
+        if await self.storage.rating(user_id, item_id) is not None:
+            return False
         await self.storage.dismiss(user_id, item_id, kind)
+        return True
 
     async def undo(self, user_id: int) -> tuple[Answer, Film | None] | None:
         answer = await self.storage.undo(user_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from bot import callbacks as cb
-from bot.private.chat import EXPIRED, Chat, Person
+from bot.private.chat import EXPIRED, RATED_ALREADY, Chat, Person
 from bot.replies import Reply
 
 ADA = Person(4242, "Ada", "en")
@@ -66,6 +66,20 @@ async def test_half_stars_and_haven_t_seen(chat: Chat) -> None:
     assert (await chat.service.storage.dismissed(ADA.user_id))[second] == "unseen"
 
 
+async def test_a_rated_film_is_never_dismissed_without_a_word(chat: Chat) -> None:
+    await chat.button(ADA, cb.build(cb.Rate(STAR_WARS, 4.0)))
+    opened = await chat.button(ADA, cb.build(cb.OpenFilm(STAR_WARS)))
+    [card] = opened.send
+    assert "You rated it" in card.text
+    assert "Haven't seen" not in buttons(card) and "Skip" not in buttons(card)
+    assert {"★1", "★5", "Done"} <= set(buttons(card))
+    # An old card's button, pressed after the rating: the rating stays, and the user is told.
+    stale = await chat.button(ADA, cb.build(cb.Dismiss(STAR_WARS, "unseen")))
+    assert stale.notice == RATED_ALREADY and stale.edit is None
+    assert await chat.service.storage.rating(ADA.user_id, STAR_WARS) == 4.0
+    assert await chat.service.storage.dismissed(ADA.user_id) == {}
+
+
 async def test_forged_and_stale_buttons_change_nothing(chat: Chat) -> None:
     await chat.command(ADA, "start")
     for data in ["", "r1:50:11", "r1:50:0", "r1:-5:8", "xx:1", "r1:99999999:8", "r0:50:8", "∞"]:
@@ -94,6 +108,11 @@ async def test_unknown_commands_and_odd_text(chat: Chat) -> None:
     [reply] = await chat.command(ADA, "recommend", "klingon opera")
     assert "don't know the genre" in reply.text
     assert await chat.service.rating_count(ADA.user_id) == 0
+
+
+async def test_help_tells_of_movie_nights(chat: Chat) -> None:
+    [reply] = await chat.command(ADA, "help")
+    assert "/movienight" in reply.text and "/map" in reply.text
 
 
 async def test_undo_myratings_delete_and_export(chat: Chat) -> None:
