@@ -104,8 +104,14 @@ def train_candidate(job: TrainJob) -> dict[str, Any]:
     new = score(ModelScorer(model, history=train), train, holdout)
     serving = FactorModel.load(job.serving_model)
     # A quick first model lacks films many users rated: one warning per user, by the thousand.
-    logging.getLogger("recsys.model").setLevel(logging.ERROR)
-    old = score(ModelScorer(serving, history=train), train, holdout)
+    # Quietened for this scoring only (a test may run the job in its own process).
+    quiet = logging.getLogger("recsys.model")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try:
+        old = score(ModelScorer(serving, history=train), train, holdout)
+    finally:
+        quiet.setLevel(level)
     model = model.with_metadata(
         metrics={"holdout": new}, holdout_share=HOLDOUT_SHARE, catalogue=job.catalogue
     )
