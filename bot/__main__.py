@@ -20,7 +20,7 @@ from bot import logs
 from bot.config import ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
-    from telegram.ext import Application
+    from bot.app import App
 
 GIL_SWITCH_S = 0.0002
 NO_TOKEN = """\
@@ -86,7 +86,7 @@ def run_telegram(settings: Settings) -> int:
     return EXIT_REJECTED if application.bot_data.get(REJECTED_KEY) else 0
 
 
-def _run(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
+def _run(application: App, settings: Settings) -> None:
     """Run the bot in this thread's event loop, closing its transports however it ends."""
     from bot.app import close_transports
     from bot.polling import ALLOWED_UPDATES
@@ -100,7 +100,7 @@ def _run(application: Application, settings: Settings) -> None:  # type: ignore[
 
 
 def _serve(
-    application: Application,  # type: ignore[type-arg]
+    application: App,
     settings: Settings,
     allowed: tuple[str, ...],
 ) -> None:
