@@ -82,19 +82,19 @@ def ials(binary: np.ndarray, stars: np.ndarray, p: dict[str, Any]) -> np.ndarray
     return np.asarray(model.user_factors @ model.item_factors.T, np.float32)
 
 
-def _suggest_ease(t: optuna.Trial) -> dict[str, Any]:
+def _suggest_ease(t: optuna.trial.BaseTrial) -> dict[str, Any]:
     return {"lambda": t.suggest_float("lambda", 10.0, 5000.0, log=True)}
 
 
-def _suggest_rp3(t: optuna.Trial) -> dict[str, Any]:
+def _suggest_rp3(t: optuna.trial.BaseTrial) -> dict[str, Any]:
     return {"alpha": t.suggest_float("alpha", 0.3, 1.5), "beta": t.suggest_float("beta", 0.0, 1.0)}
 
 
-def _suggest_svd(t: optuna.Trial) -> dict[str, Any]:
+def _suggest_svd(t: optuna.trial.BaseTrial) -> dict[str, Any]:
     return {"k": t.suggest_int("k", 5, 200, log=True)}
 
 
-def _suggest_ials(t: optuna.Trial) -> dict[str, Any]:
+def _suggest_ials(t: optuna.trial.BaseTrial) -> dict[str, Any]:
     return {
         "factors": t.suggest_int("factors", 16, 256, log=True),
         "reg": t.suggest_float("reg", 0.01, 100.0, log=True),
@@ -102,7 +102,7 @@ def _suggest_ials(t: optuna.Trial) -> dict[str, Any]:
     }
 
 
-ANCHORS: dict[str, tuple[Fit, Callable[[optuna.Trial], dict[str, Any]], int]] = {
+ANCHORS: dict[str, tuple[Fit, Callable[[optuna.trial.BaseTrial], dict[str, Any]], int]] = {
     "EASE": (ease, _suggest_ease, 12),
     "iALS (implicit)": (ials, _suggest_ials, 20),
     "RP3beta": (rp3beta, _suggest_rp3, 20),
@@ -159,7 +159,7 @@ def tuned_anchor(name: str, train: pd.DataFrame, test: pd.DataFrame, seed: int) 
         direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed, n_startup_trials=6)
     )
     study.optimize(lambda t: ndcg(fit, space(t), fit_part, valid), n_trials=trials)
-    settings = space(optuna.trial.FixedTrial(study.best_params))  # type: ignore[arg-type]
+    settings = space(optuna.trial.FixedTrial(study.best_params))
     return {**fit_and_rank(fit, settings, train, test), "settings": settings}
 
 

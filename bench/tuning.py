@@ -17,6 +17,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -91,17 +92,14 @@ def main() -> None:
         results[name] = measure(ratings, oracle, args.budget_minutes)
     rows = []
     for name, r in results.items():
-        d, t = r["default"], r["tuned"]  # type: ignore[index]
-        oracle = r.get("oracle_rmse")
-        ratio = (
-            f"{d['rmse'] / oracle:.3f}× → {t['rmse'] / oracle:.3f}×"  # type: ignore[operator]
-            if oracle is not None
-            else "–"
-        )
+        d = cast(dict[str, float], r["default"])
+        t = cast(dict[str, float], r["tuned"])
+        best = cast(float | None, r.get("oracle_rmse"))
+        ratio = f"{d['rmse'] / best:.3f}× → {t['rmse'] / best:.3f}×" if best is not None else "–"
         rows.append([
             name, f"{r['ratings']:,}", f"{d['rmse']:.4f} → {t['rmse']:.4f}",
             f"{d['ndcg@10']:.4f} → {t['ndcg@10']:.4f}", ratio,
-            f"{r['tune_seconds'] / 60:.1f}",
+            f"{cast(float, r['tune_seconds']) / 60:.1f}",
         ])  # fmt: skip
     table = markdown_table(
         ["data set", "ratings", "RMSE default → tuned", "NDCG@10 default → tuned",

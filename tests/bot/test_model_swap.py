@@ -3,13 +3,13 @@ full disk during a swap changes nothing."""
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot import model_files
+from tests.disks import small_disk
 
 
 def names(folder: Path) -> list[str]:
@@ -35,29 +35,20 @@ def test_install_keeps_the_previous_model_and_rollback_goes_back_once(tmp_path: 
 
 
 @pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 1 MiB tmpfs (needs root, as CI and the full-disk e2e test have)."""
-    where = tmp_path / "disk"
-    where.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(where)], capture_output=True
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
-    try:
+def disk(tmp_path: Path) -> Iterator[Path]:
+    """A 1 MiB tmpfs."""
+    with small_disk(tmp_path / "disk", "1m") as where:
         yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], check=False)
 
 
-def test_a_full_disk_during_install_changes_nothing(small_disk: Path, tmp_path: Path) -> None:
-    target = small_disk / "model"
+def test_a_full_disk_during_install_changes_nothing(disk: Path, tmp_path: Path) -> None:
+    target = disk / "model"
     target.write_bytes(b"s" * 300_000)
-    (small_disk / "model.previous").write_bytes(b"p" * 300_000)
+    (disk / "model.previous").write_bytes(b"p" * 300_000)
     candidate = tmp_path / "candidate"
     candidate.write_bytes(b"c" * 600_000)  # more than the disk has left
     with pytest.raises(OSError):
         model_files.install(candidate, target)
     assert target.read_bytes() == b"s" * 300_000, "the serving model must stay whole"
-    assert (small_disk / "model.previous").read_bytes() == b"p" * 300_000, "rollback target lost"
-    assert names(small_disk) == ["model", "model.previous"], "a truncated file was left behind"
+    assert (disk / "model.previous").read_bytes() == b"p" * 300_000, "rollback target lost"
+    assert names(disk) == ["model", "model.previous"], "a truncated file was left behind"

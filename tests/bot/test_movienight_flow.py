@@ -272,7 +272,8 @@ async def test_too_few_films_for_a_poll_change_nothing(
     await press(group, ALICE, cb.NightJoin(night_id))
     out = await press(group, ALICE, cb.NightSuggest(night_id))
     assert out.vote is None and out.alert and "too few films left" in (out.notice or "")
-    assert (await group.service.storage.night(night_id)).status == "open"  # type: ignore[union-attr]
+    night = await group.service.storage.night(night_id)
+    assert night is not None and night.status == "open"
 
 
 async def test_only_people_who_are_in_suggest_and_someone_must_have_ratings(

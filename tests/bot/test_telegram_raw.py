@@ -26,7 +26,7 @@ async def test_a_raw_call_returns_the_undecoded_result_through_the_rate_limiter(
     request = OfflineRequest()
     passed: list[str] = []
 
-    class Counting(AIORateLimiter):  # type: ignore[type-arg]
+    class Counting(AIORateLimiter):
         async def process_request(  # type: ignore[no-untyped-def]
             self, callback, args, kwargs, endpoint, data, rate_limit_args
         ):

@@ -7,15 +7,13 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from botprocess import BotProcess
 from test_private_chat import card_title, start_rating, stored
 
+from tests.disks import small_disk
 from tests.fakebotapi import FakeBotApi, FakeMessage, Fault
 
 NOT_SAVED = "Sorry — I couldn't save that just now, so nothing changed."
@@ -103,23 +101,6 @@ async def test_a_locked_database_is_explained_and_then_recovers(
     assert (await frank.press(card, "★5", timeout=10)).text == "Saved 5★"
     assert stored(db, 302) == {item: 5.0}
     assert "the database refused a write, nothing was saved: database is locked" in bot.log()
-
-
-@contextlib.contextmanager
-def small_disk(where: Path, size: str = "8m") -> Iterator[Path]:
-    """A tmpfs of ``size`` mounted at ``where`` (needs root; skips the test otherwise)."""
-    where.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
-        capture_output=True,
-        check=False,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
-    try:
-        yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], check=False)
 
 
 def fill(disk: Path) -> Path:

@@ -31,6 +31,16 @@ def assert_one_line_without(log: str, *secrets: str) -> None:
     assert "Traceback" not in log, log[-3000:]
 
 
+async def answering_bot(server: FakeBotApi, env: dict[str, str], workdir: Path) -> BotProcess:
+    """The bot process, once it has answered a /help (so it is up and polling)."""
+    process = BotProcess(workdir, env)
+    await process.start()
+    alice = server.user(1, "Alice")
+    await alice.send("/help")
+    await alice.wait_for_message(timeout=STARTUP_S)
+    return process
+
+
 @pytest.mark.parametrize("wrong", ["token", "base url path"])
 async def test_a_rejected_token_at_start_up_is_one_line_and_exits(
     server: FakeBotApi, bot_env: dict[str, str], tmp_path: Path, wrong: str
@@ -51,11 +61,7 @@ async def test_a_rejected_token_at_start_up_is_one_line_and_exits(
 async def test_a_token_rejected_while_polling_stops_the_bot_with_one_line(
     server: FakeBotApi, bot_env: dict[str, str], tmp_path: Path
 ) -> None:
-    process = BotProcess(tmp_path, bot_env)
-    await process.start()
-    alice = server.user(1, "Alice")
-    await alice.send("/help")
-    await alice.wait_for_message(timeout=STARTUP_S)
+    process = await answering_bot(server, bot_env, tmp_path)
     server.inject("getUpdates", Fault(401, "Unauthorized"))
     # The fault answers the next getUpdates, after the long poll under way (10 s).
     assert await exits(process, 10 + 10) == EXIT_REJECTED
@@ -69,11 +75,7 @@ async def test_a_token_rejected_while_polling_stops_the_bot_with_one_line(
 async def test_stop_signals_stop_the_bot_within_ten_seconds(
     server: FakeBotApi, bot_env: dict[str, str], tmp_path: Path, sent: signal.Signals
 ) -> None:
-    process = BotProcess(tmp_path, bot_env)
-    await process.start()
-    alice = server.user(1, "Alice")
-    await alice.send("/help")
-    await alice.wait_for_message(timeout=STARTUP_S)
+    process = await answering_bot(server, bot_env, tmp_path)
     assert process.process is not None
     process.process.send_signal(sent)
     assert await exits(process, 10) == 0
