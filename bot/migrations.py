@@ -192,6 +192,29 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         ) WITHOUT ROWID
         """,
     ),
+    # 8: a training run may be the full model trained after a quick first one ('first'), not
+    # only a nightly or an admin's. SQLite cannot change a CHECK: the table is rebuilt.
+    (
+        """
+        CREATE TABLE training_runs_new (
+            run_id        INTEGER PRIMARY KEY,
+            started_at    INTEGER NOT NULL,
+            finished_at   INTEGER,
+            trigger       TEXT    NOT NULL CHECK (
+                              trigger IN ('nightly', 'first')
+                              OR (trigger GLOB 'admin:[0-9]*'
+                                  AND substr(trigger, 7) NOT GLOB '*[^0-9]*')),
+            status        TEXT    NOT NULL DEFAULT 'running'
+                          CHECK (status IN ('running', 'swapped', 'kept', 'failed')),
+            metrics       TEXT CHECK (metrics IS NULL OR json_valid(metrics)),
+            error         TEXT,
+            model_version TEXT
+        )
+        """,
+        "INSERT INTO training_runs_new SELECT * FROM training_runs",
+        "DROP TABLE training_runs",
+        "ALTER TABLE training_runs_new RENAME TO training_runs",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

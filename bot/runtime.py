@@ -171,8 +171,7 @@ async def open_resources(settings: Settings) -> Resources:
     if model.metadata.get("quick"):
         log.info("serving a quick first model; training the full one in the background")
         resources.full_training = asyncio.create_task(
-            # "nightly": the runs table knows only nightly and admin triggers so far.
-            retrainer.start("nightly", progress=_log_full_progress)
+            retrainer.start("first", progress=_log_full_progress)
         )
     return resources
 

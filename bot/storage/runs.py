@@ -10,7 +10,7 @@ from typing import Any, Literal, cast
 from bot.storage.database import Database
 from bot.storage.records import FINISHED_RUN_STATUSES, RunStatus, TrainingRun
 
-_TRIGGER_RE = re.compile(r"nightly|admin:[0-9]{1,19}")
+_TRIGGER_RE = re.compile(r"nightly|first|admin:[0-9]{1,19}")
 _RUN_COLUMNS = "run_id, started_at, finished_at, trigger, status, metrics, error, model_version"
 
 
@@ -18,9 +18,12 @@ class RunStore(Database):
     """Training runs, newest first."""
 
     async def start_run(self, trigger: str) -> int:
-        """Record that a retraining run started; ``trigger`` is 'nightly' or 'admin:<user id>'."""
+        """Record that a retraining run started; ``trigger`` is 'nightly', 'admin:<user id>'
+        or 'first' (the full model trained after a quick first one)."""
         if not _TRIGGER_RE.fullmatch(trigger):
-            raise ValueError(f"trigger must be 'nightly' or 'admin:<user id>', not {trigger!r}")
+            raise ValueError(
+                f"trigger must be 'nightly', 'first' or 'admin:<user id>', not {trigger!r}"
+            )
         rows = await self.write(
             "INSERT INTO training_runs (started_at, trigger) VALUES (?, ?) RETURNING run_id",
             (self.now(), trigger),

@@ -620,3 +620,42 @@ async def test_training_runs(storage: Storage, clock: Clock) -> None:
     assert await storage.abandon_running_runs() == 1
     last = await storage.last_run()
     assert last is not None and (last.run_id, last.status) == (stale, "failed")
+
+
+async def test_the_full_model_after_a_quick_one_is_recorded_as_a_first_run(
+    storage: Storage,
+) -> None:
+    run = await storage.start_run("first")
+    await storage.finish_run(run, "swapped", model_version="v1")
+    last = await storage.last_run()
+    assert last is not None and (last.trigger, last.status) == ("first", "swapped")
+
+
+async def test_an_older_database_keeps_its_runs_and_learns_the_first_trigger(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path)
+    # Every migration before the one that widened the triggers (its place may change on merge).
+    before = next(n for n, m in enumerate(MIGRATIONS) if "training_runs_new" in m[0])
+    for migration in MIGRATIONS[:before]:
+        for statement in migration:
+            conn.execute(statement)
+    conn.execute(f"PRAGMA user_version = {before}")
+    with pytest.raises(sqlite3.IntegrityError):
+        conn.execute("INSERT INTO training_runs (started_at, trigger) VALUES (1, 'first')")
+    conn.execute(
+        "INSERT INTO training_runs (started_at, finished_at, trigger, status, model_version) "
+        "VALUES (1, 2, 'nightly', 'swapped', 'v1')"
+    )
+    conn.commit()
+    conn.close()
+    store = await Storage.open(path)
+    try:
+        [old] = await store.runs()
+        assert (old.trigger, old.status, old.model_version) == ("nightly", "swapped", "v1")
+        assert await store.start_run("first") > old.run_id
+        with pytest.raises(ValueError):
+            await store.start_run("firstly")
+    finally:
+        await store.close()
