@@ -77,7 +77,7 @@ def train_candidate(job: TrainJob) -> dict[str, Any]:
     import torch
 
     from recsys import FactorModel, Trainer
-    from recsys.baselines import ModelScorer
+    from recsys.baselines import ModelScorer, OnItems
     from recsys.data import load_dataset
     from recsys.evaluate import score
     from recsys.holdout import HOLDOUT_SHARE, split_holdout
@@ -109,7 +109,9 @@ def train_candidate(job: TrainJob) -> dict[str, Any]:
     level = quiet.level
     quiet.setLevel(logging.ERROR)
     try:
-        old = score(ModelScorer(serving, history=train), train, holdout)
+        # Ranked over the candidate's films: a quick model that knows only the best-known
+        # ones would otherwise rank an easier list and always be kept.
+        old = score(OnItems(ModelScorer(serving, history=train), model.items), train, holdout)
     finally:
         quiet.setLevel(level)
     model = model.with_metadata(

@@ -153,3 +153,28 @@ class ModelScorer:
             vector = self._vector(int(user_ids[position]))
             scores[position] = torch.from_numpy(np.asarray(m.scores(vector), np.float32))
         return scores
+
+
+class OnItems:
+    """A scorer ranked over another vocabulary: films it does not know rank last.
+
+    Two models compared on one holdout must rank the same films: a model that knows only the
+    best-known films (a quick first model) ranks a far easier list, and its held-out films it
+    never saw would simply drop out of the count. Here they count as misses.
+    """
+
+    def __init__(self, scorer: Scorer, items: Vocabulary) -> None:
+        self.scorer = scorer
+        self.items = items
+        rows = scorer.items.rows(items.ids)
+        self._known = torch.from_numpy(np.flatnonzero(rows >= 0))
+        self._inner = torch.from_numpy(rows[rows >= 0])
+
+    def predict_pairs(self, user_ids: np.ndarray, item_ids: np.ndarray) -> np.ndarray | None:
+        return self.scorer.predict_pairs(user_ids, item_ids)
+
+    def score_users(self, user_ids: np.ndarray) -> torch.Tensor:
+        inner = self.scorer.score_users(user_ids)
+        out = torch.full((len(user_ids), len(self.items)), torch.finfo(inner.dtype).min)
+        out[:, self._known] = inner[:, self._inner].to(out.dtype)
+        return out
