@@ -12,7 +12,7 @@ error: that is where a blend gains.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -33,6 +33,12 @@ class NeighbourHead:
     reg_user: float
     neighbour_rows: np.ndarray  # (n_items, k) int32
     neighbour_weights: np.ndarray  # (n_items, k) float32, 0 where a slot is unused
+    # Films with at least one neighbour: at scale only the most rated few thousand of 59k
+    # have any (``max_items``), and every other film's correction is 0 without looking.
+    _has_neighbours: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_has_neighbours", (self.neighbour_weights != 0).any(1))
 
     def user_bias(self, rows: np.ndarray, stars: np.ndarray) -> float:
         """Damped mean residual of one user: the closed-form baseline fold-in."""
@@ -48,11 +54,14 @@ class NeighbourHead:
         rated = np.zeros(n_items + 1, np.float32)
         residual[rows] = stars - self.global_mean - user_bias - self.item_bias[rows]
         rated[rows] = 1.0
-        neighbours = self.neighbour_rows[targets]
-        weights = self.neighbour_weights[targets]
+        out = np.zeros(len(targets), np.float32)
+        active = np.flatnonzero(self._has_neighbours[targets])
+        neighbours = self.neighbour_rows[targets[active]]
+        weights = self.neighbour_weights[targets[active]]
         numerator = (weights * residual[neighbours]).sum(1)
         denominator = (np.abs(weights) * rated[neighbours]).sum(1)
-        return np.where(denominator > 0, numerator / np.maximum(denominator, 1e-9), 0.0)
+        out[active] = np.where(denominator > 0, numerator / np.maximum(denominator, 1e-9), 0.0)
+        return out
 
     def predict(self, rows: np.ndarray, stars: np.ndarray, targets: np.ndarray) -> np.ndarray:
         bias = self.user_bias(rows, stars)

@@ -69,6 +69,16 @@ class MovieService:
         self.titles = TitleIndex(catalog, self._popularity(model))
         self.genres = catalog.all_genres
         self._films: dict[int, Film] = {}
+        # The catalogue's columns as plain lists, read once: a pandas lookup per field of a
+        # film not yet memoised took 0.27 ms, and a /similar over 59k films meets new ones.
+        frame = catalog.frame
+        self._film_rows = {int(i): n for n, i in enumerate(frame.index)}
+        self._film_columns = (
+            frame["title"].tolist(),
+            [_optional(y) for y in frame["year"].tolist()],
+            list(frame["genres"]),
+            [_optional(i) for i in frame["imdb_id"].tolist()],
+        )
         self._catalogued_for: tuple[FactorModel, np.ndarray | None] | None = None
         self._registered: dict[int, tuple[str, str | None, float]] = {}
         """user id -> (first name, language, monotonic time) of the last write by register."""
@@ -83,19 +93,15 @@ class MovieService:
     # ------------------------------------------------------------------ films
 
     def film(self, item_id: int) -> Film:
-        """The catalogue's film (memoised: a pandas lookup per field took 0.17 ms a card)."""
+        """The catalogue's film, memoised."""
         film = self._films.get(item_id)
         if film is not None:
             return film
-        if item_id not in self.catalog:
+        row = self._film_rows.get(item_id)
+        if row is None:
             raise UnknownFilm(item_id)
-        film = Film(
-            item_id,
-            self.catalog.title(item_id),
-            self.catalog.year(item_id),
-            self.catalog.genres(item_id),
-            self.catalog.imdb_id(item_id),
-        )
+        titles, years, genres, imdb_ids = self._film_columns
+        film = Film(item_id, str(titles[row]), years[row], tuple(genres[row]), imdb_ids[row])
         self._films[item_id] = film
         return film
 
@@ -328,3 +334,8 @@ class MovieService:
 
 def _arrays(ratings: list[Rating]) -> tuple[np.ndarray, np.ndarray]:
     return rating_arrays([(r.item_id, r.stars) for r in ratings])
+
+
+def _optional(value: object) -> int | None:
+    """A cell of a nullable integer column: an int, or None for pandas' NA."""
+    return int(value) if isinstance(value, int | np.integer) else None

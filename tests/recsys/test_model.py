@@ -182,3 +182,24 @@ def test_a_trained_user_asked_by_id_gets_the_evaluated_blended_stars(tmp_path) -
         evaluated,
         atol=1e-3,
     )
+
+
+def test_every_film_at_once_is_predicted_as_film_by_film() -> None:
+    # predict takes views, not copies, when asked about every film in row order (a movie
+    # night over the whole catalogue); the neighbour head skips films with no neighbour.
+    import dataclasses
+
+    from synthetic import FAST, low_rank_ratings
+
+    from recsys import Trainer
+
+    frame, _ = low_rank_ratings(n_users=120, n_items=80, density=0.4)
+    config = dataclasses.replace(FAST, validation_share=0.2, neighbour_max_items=30)
+    model = Trainer(config).fit(frame)
+    assert model.neighbours is not None and model.blend.neighbours != 0
+    vector = model.fold_in(model.item_ids[:6], np.array([5.0, 1.0, 4.0, 2.0, 3.5, 4.5]))
+    every = model.predict(vector, model.item_ids)
+    one_by_one = np.concatenate([model.predict(vector, [i]) for i in model.item_ids])
+    np.testing.assert_allclose(every, one_by_one, atol=1e-5)
+    backwards = model.predict(vector, model.item_ids[::-1])
+    np.testing.assert_allclose(backwards[::-1], every, atol=1e-5)
