@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_info
 
 import recsys.data.load
 from bot.__main__ import main
@@ -73,6 +74,9 @@ async def test_the_bot_serves_the_configured_catalogue_without_reading_its_ratin
         assert service.model.metadata["catalogue"] == "ml-latest-small"
         assert set(service.model.item_ids.tolist()) <= set(service.catalog.item_ids.tolist())
         assert service.titles.best("parasite") == 9
+        # A handler's small products on one thread: threads woken for them cost more.
+        blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+        assert blas and all(pool["num_threads"] == 1 for pool in blas)
     finally:
         await close_resources(resources)
     assert FactorModel.load(settings.model_path).metadata["catalogue"] == "ml-latest-small"
