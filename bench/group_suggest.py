@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import latency_ms, markdown_table, movielens_100k, write
@@ -31,17 +32,15 @@ from bot.replies import Person
 from bot.service import MovieService
 from bot.storage import Storage
 from recsys import FactorModel, Trainer
-from recsys.data import Dataset
 
 BAR_MS = 100.0
 CHAT = GroupChat(-100, "Bench club", "moviebot_bench_bot")
 
 
 async def seed_members(
-    storage: Storage, dataset: Dataset, members: int, ratings: int, rng: np.random.Generator
+    storage: Storage, frame: pd.DataFrame, members: int, ratings: int, rng: np.random.Generator
 ) -> list[Person]:
-    """Members who hold up to ``ratings`` ratings of distinct real MovieLens users each."""
-    frame = dataset.ratings
+    """Members who hold ``ratings`` ratings of distinct users of ``frame`` each."""
     counts = frame["user_id"].value_counts()
     donors = rng.choice(counts[counts >= ratings].index.to_numpy(), members, replace=False)
     people = []
@@ -61,7 +60,7 @@ async def run(model: FactorModel, members: int, ratings: int, rounds: int) -> di
     with tempfile.TemporaryDirectory() as tmp:
         storage = await Storage.open(Path(tmp) / "bench.sqlite3")
         group = Group(MovieService(storage, model, dataset.catalog))
-        people = await seed_members(storage, dataset, members, ratings, rng)
+        people = await seed_members(storage, dataset.ratings, members, ratings, rng)
         join_times, suggest_times = [], []
         for round_ in range(rounds):
             out = await group.command(people[0], CHAT, "movienight", addressed=False)

@@ -8,14 +8,15 @@ against every acknowledged answer: each acknowledged rating is there once with i
 acknowledged undo took its rating back, and no update was applied twice.
 
     python bench/load.py [--users 100 1000 5000] [--rate 300] [--seconds 30] [--repeat 1]
-                         [--group N]
+                         [--group N] [--catalogue PATH --model FILE]
 
 ``--group N``: as the measurement starts, N members of one group tap "I'm in" on a movie night
 at once, under the real per-group rate limit (20 messages a minute); the private users'
 latency is then what one busy group costs everyone else.
 
 Telegram's ~30 messages/s broadcast cap is lifted (MAX_MESSAGES_PER_SECOND=0) so that the bot
-itself is measured. Writes bench/results/load.json and .md.
+itself is measured. One more person sends /start as the bot is launched: the table says when
+they had their answer. Writes bench/results/load.json and .md.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from common import latency_ms, markdown_table, movielens_100k, write
 
 from bot import callbacks as cb
 from recsys import Trainer
-from recsys.data import default_data_dir
+from recsys.data import default_data_dir, load_catalog
 from tests.e2e.botprocess import BotProcess
 from tests.fakebotapi import FakeBotApi
 from tests.fakebotapi.records import ApiRequest, FakeMessage
@@ -62,6 +63,7 @@ SEARCHES = [
 ]
 MIX = [("rate", 0.7), ("undo", 0.1), ("search", 0.1), ("recommend", 0.1)]
 DRAIN_S = 60.0
+PROBE_USER = 10**9  # not one of the simulated users
 SORRY = "Sorry — something went wrong"
 
 
@@ -96,8 +98,11 @@ class Tally:
 class Load:
     """Drives users through the fake and follows the bot's answers with one observer."""
 
-    def __init__(self, server: FakeBotApi, users: int, seed: int = 0) -> None:
+    def __init__(
+        self, server: FakeBotApi, users: int, seed: int = 0, searches: list[str] = SEARCHES
+    ) -> None:
         self.server = server
+        self.searches = searches
         self.users = {uid: SimUser(uid) for uid in range(1, users + 1)}
         self.idle: list[int] = []
         self.queries: dict[str, int] = {}
@@ -125,7 +130,7 @@ class Load:
             "start": "/start",
             "undo": "/undo",
             "recommend": "/recommend",
-            "search": self.rng.choice(SEARCHES),
+            "search": self.rng.choice(self.searches),
         }[kind]
         user.pending = Pending(kind, now)
         asyncio.get_running_loop().create_task(fake.send(text))
@@ -312,6 +317,7 @@ async def run_one(
     workdir: Path,
     concurrency: int,
     group: int = 0,
+    catalogue: str | None = None,
 ) -> dict[str, Any]:
     database = Path(tempfile.mkstemp(".sqlite3", f"load-{users}-", dir=workdir)[1])
     async with FakeBotApi() as server:
@@ -324,12 +330,18 @@ async def run_one(
             "LOG_LEVEL": "WARNING",
             "MAX_MESSAGES_PER_SECOND": "0",
             "CONCURRENT_UPDATES": str(concurrency),
+            **({"CATALOGUE": catalogue} if catalogue else {}),
         }
         bot = BotProcess(workdir, env)
+        launched = time.monotonic()
         await bot.start()
         try:
-            await server.wait_until(lambda: server.calls("getUpdates"), 120, "the bot's first poll")
-            load = Load(server, users)
+            # Someone sends /start as the bot is launched: how long until they have an answer.
+            probe = server.user(PROBE_USER, "early")
+            await probe.send("/start")
+            await server.wait_until(lambda: len(probe.transcript) >= 3, 120, "the first answer")
+            first_answer_s = time.monotonic() - launched
+            load = Load(server, users, searches=searches(catalogue))
             await load.warm_up(rate)
             # This process is Telegram here, and its collections over the fake's growing records
             # of every chat stalled it (and every bot call waiting on it) for up to 220 ms, a
@@ -360,11 +372,21 @@ async def run_one(
         "latency_by_kind": {k: latency_ms(v) for k, v in sorted(load.tally.latencies.items())},
         "bot_cpu_ms_per_update": 1e3 * (cpu_after - cpu_before) / max(completed, 1),
         "peak_rss_mb": peak_mb,
+        "first_answer_s": first_answer_s,
         "deferred": load.tally.deferred,
         "errors": dict(load.tally.errors),
         "database": check_database(database, load.users),
         "group": crowded,
     }
+
+
+def searches(catalogue: str | None, n: int = 200) -> list[str]:
+    """What people search for: famous titles in ML-100k, a sample of the titles (lower case)
+    of another catalogue."""
+    if catalogue is None:
+        return SEARCHES
+    titles = load_catalog(catalogue).frame["title"]
+    return [str(t).lower() for t in titles.sample(n, random_state=0, replace=len(titles) < n)]
 
 
 async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -385,6 +407,7 @@ async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                     workdir,
                     args.concurrent_updates,
                     args.group,
+                    args.catalogue,
                 )
                 print(_row(result), flush=True)
                 results.append(result)
@@ -401,6 +424,7 @@ def _row(r: dict[str, Any]) -> list[str]:
         f"{r['latency']['p99_ms']:.1f}",
         f"{r['bot_cpu_ms_per_update']:.2f}",
         f"{r['peak_rss_mb']:.0f}",
+        f"{r['first_answer_s']:.1f}",
         f"{db['acknowledged ratings']:,}",
         str(db["lost"] + db["wrong stars"]),
         str(db["duplicated"] + db["extra"]),
@@ -426,6 +450,9 @@ def main() -> None:
     parser.add_argument("--concurrent-updates", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=1, help="runs for each N (a row each)")
     parser.add_argument("--model", type=Path, help="model file (default: train one on ML-100k)")
+    parser.add_argument(
+        "--catalogue", help="CATALOGUE for the bot (a release or a folder); give its --model"
+    )
     parser.add_argument("--name", default="load", help="results file name in bench/results")
     parser.add_argument(
         "--group", type=int, default=0, help="members of one group joining a night at once"
@@ -433,8 +460,8 @@ def main() -> None:
     args = parser.parse_args()
     results = asyncio.run(run(args))
     header = ["users", "offered/s", "updates/s", "median ms", "p99 ms", "bot CPU ms/update",
-              "peak RSS MB", "ratings checked", "lost", "duplicated", "errors",
-              "busy group"]  # fmt: skip
+              "peak RSS MB", "first /start answered after s", "ratings checked", "lost",
+              "duplicated", "errors", "busy group"]  # fmt: skip
     table = markdown_table(header, [_row(r) for r in results])
     write(args.name, {"seconds": args.seconds, "results": results}, table)
 
