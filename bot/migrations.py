@@ -215,6 +215,37 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "DROP TABLE training_runs",
         "ALTER TABLE training_runs_new RENAME TO training_runs",
     ),
+    # 9: which catalogue the stored item ids belong to, and what a change of CATALOGUE could
+    # not match in the new one (bot/storage/rekey.py): kept, never deleted.
+    (
+        """
+        CREATE TABLE catalogue (
+            id     INTEGER PRIMARY KEY CHECK (id = 1),
+            name   TEXT NOT NULL,
+            source TEXT NOT NULL
+        )
+        """,
+        # Databases written before CATALOGUE existed hold ml-100k's ids.
+        """
+        INSERT INTO catalogue (id, name, source)
+        SELECT 1, 'ml-100k', 'ml-100k'
+        WHERE EXISTS (SELECT 1 FROM ratings) OR EXISTS (SELECT 1 FROM watchlist)
+           OR EXISTS (SELECT 1 FROM dismissals)
+        """,
+        """
+        CREATE TABLE unmatched (
+            user_id   INTEGER NOT NULL REFERENCES users (user_id) ON DELETE CASCADE,
+            kind      TEXT    NOT NULL CHECK (kind IN ('rating', 'watchlist', 'dismissal')),
+            catalogue TEXT    NOT NULL,
+            item_id   INTEGER NOT NULL,
+            title     TEXT,
+            year      INTEGER,
+            imdb_id   INTEGER,
+            row       TEXT    NOT NULL CHECK (json_valid(row)),
+            PRIMARY KEY (user_id, kind, catalogue, item_id)
+        ) WITHOUT ROWID
+        """,
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

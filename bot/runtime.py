@@ -22,9 +22,16 @@ from threadpoolctl import threadpool_limits
 from bot.config import Settings
 from bot.movienight.flow import Group
 from bot.private.chat import Chat
-from bot.retrain import Retrainer, catalogue_name, run_in_worker, training_job
+from bot.retrain import (
+    Retrainer,
+    catalogue_name,
+    catalogue_source,
+    run_in_worker,
+    training_job,
+)
 from bot.service import MovieService
 from bot.storage import Storage
+from bot.storage.rekey import rekey
 from bot.training_worker import train_first
 from recsys import FactorModel
 from recsys.data import RELEASES, Catalog, fetch, load_catalog
@@ -172,11 +179,23 @@ def single_threaded_maths() -> None:
     threadpool_limits(1)
 
 
+async def follow_catalogue(settings: Settings, catalog: Catalog) -> None:
+    """Stored films re-keyed to CATALOGUE when it changed since the database was written."""
+    name = catalogue_name(settings)
+    rekeyed = await asyncio.to_thread(
+        rekey, settings.database_path, catalog, name, catalogue_source(settings),
+        settings.data_dir,
+    )  # fmt: skip
+    if rekeyed is not None:
+        log.warning("%s", rekeyed.describe(name))
+
+
 async def open_resources(settings: Settings) -> Resources:
     single_threaded_maths()
     catalog = await asyncio.to_thread(load_catalogue, settings)
     model = await ensure_model(settings, catalog)
     await asyncio.to_thread(elicitor_for, model)  # built once here, not on the first tap
+    await follow_catalogue(settings, catalog)
     storage = await Storage.open(settings.database_path)
     abandoned = await storage.abandon_running_runs()
     if abandoned:
