@@ -251,7 +251,9 @@ class MovieService:
 
     def _titles(self, item_ids: list[int]) -> tuple[str, ...]:
         """The titles of the films that the catalogue has."""
-        return tuple(self.catalog.title(i) for i in item_ids if i in self.catalog)
+        titles = self._film_columns[0]
+        rows = [self._film_rows.get(i) for i in item_ids]
+        return tuple(str(titles[row]) for row in rows if row is not None)
 
     async def taste_map(self, user_id: int) -> bytes | None:
         """The film map with the user's ratings and top recommendations, as PNG bytes; None
