@@ -4,9 +4,11 @@ any catalogue; and how long the adaptive choice of the next film takes (a rating
 
     python bench/elicitation.py [--seed 0]
     python bench/elicitation.py --catalogue /work/bigdata/ml-25m-synthetic --users 1000
+    python bench/elicitation.py --held-out 0.3   # every user scored on 30% never asked about
 
 Above 2M ratings the model is trained with ``TrainConfig.for_scale()``, as the bot does.
-Writes bench/results/elicitation.json, .md and .png (elicitation-<catalogue>.* for others).
+Writes bench/results/elicitation.json, .md and .png (elicitation-<catalogue>.* for others,
+with -held-out-<share> when held out).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ def timed_adaptive(seconds: list[float]) -> Callable[[FactorModel], Ask]:
     def make(model: FactorModel) -> Ask:
         ask = ask_adaptively(model)
 
-        def timed(*args: Any) -> int | None:
+        def timed(*args: Any) -> int | None:  # (rated, stars, answered, blocked, rng)
             started = time.perf_counter()
             try:
                 return ask(*args)
@@ -53,6 +55,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--catalogue", type=Path, help="a MovieLens folder or zip")
     parser.add_argument("--users", type=int, help="question at most this many new users")
+    parser.add_argument(
+        "--held-out",
+        type=float,
+        default=0.0,
+        help="score each user on this share of their ratings, which no strategy may ask",
+    )
     args = parser.parse_args()
     dataset = load_dataset(args.catalogue) if args.catalogue else movielens_100k()
     big = len(dataset.ratings) > SCALE_ABOVE
@@ -67,6 +75,7 @@ def main() -> None:
         config=config,
         max_users=args.users,
         strategies=strategies,
+        held_out=args.held_out,
     )
     seconds = time.perf_counter() - started
     result["catalogue"] = {
@@ -120,6 +129,8 @@ def main() -> None:
         )
     RESULTS.mkdir(exist_ok=True)
     name = "elicitation" if args.catalogue is None else f"elicitation-{dataset.name}"
+    if args.held_out:
+        name += f"-held-out-{args.held_out:g}"
     png = plot_elicitation(result, RESULTS / f"{name}.png")
     write(name, {**result, "total_seconds": seconds}, table)
     print(f"wrote {png}")

@@ -3,7 +3,10 @@
 A share of users is left out of training; each is asked questions one at a time and answers
 from their real ratings (a film they never rated is a "haven't seen": answered, but nothing
 learnt). After 5, 10, 20 questions the user is folded in from what was collected and scored on
-the ratings they were not asked about.
+the ratings they were not asked about; or, with ``held_out``, on a fixed share of their ratings
+that no strategy may ask about, so that every strategy is scored on the same films (asking about
+a film the user has seen otherwise takes it out of their test: a strategy that finds nothing
+seen keeps every easy hit).
 """
 
 from __future__ import annotations
@@ -25,18 +28,31 @@ from recsys.train import Trainer
 
 K = 10
 
-Ask = Callable[[np.ndarray, np.ndarray, np.ndarray, np.random.Generator], int | None]
-"""(rated ids, their stars, answered ids, rng) -> the next film to ask about, or None."""
+Ask = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.random.Generator], int | None]
+"""(rated ids, their stars, answered ids, ids it may not ask, rng) -> the next film to ask
+about, or None."""
 
 
 def ask_adaptively(model: FactorModel) -> Ask:
     """This project's strategy: :class:`recsys.elicit.Elicitor`."""
     elicitor = Elicitor(model)
+    allowed: dict[bytes, np.ndarray] = {}  # one user's blocked films ask the same many times
 
     def ask(
-        rated: np.ndarray, stars: np.ndarray, answered: np.ndarray, rng: np.random.Generator
+        rated: np.ndarray,
+        stars: np.ndarray,
+        answered: np.ndarray,
+        blocked: np.ndarray,
+        rng: np.random.Generator,
     ) -> int | None:
-        picked = elicitor.next_items(rated, stars, answered, 1, rng=rng)
+        candidates = None
+        if len(blocked):
+            key = blocked.tobytes()
+            if key not in allowed:
+                allowed.clear()
+                allowed[key] = np.setdiff1d(model.item_ids, blocked)
+            candidates = allowed[key]
+        picked = elicitor.next_items(rated, stars, answered, 1, candidates=candidates, rng=rng)
         return int(picked[0]) if len(picked) else None
 
     return ask
@@ -47,10 +63,15 @@ def ask_by_popularity(model: FactorModel) -> Ask:
     order = model.item_ids[np.argsort(-model.item_popularity.numpy(), kind="stable")]
 
     def ask(
-        rated: np.ndarray, stars: np.ndarray, answered: np.ndarray, rng: np.random.Generator
+        rated: np.ndarray,
+        stars: np.ndarray,
+        answered: np.ndarray,
+        blocked: np.ndarray,
+        rng: np.random.Generator,
     ) -> int | None:
-        head = order[: len(answered) + 1]  # holds at least one film not yet answered
-        left = head[~np.isin(head, answered)]
+        out = np.concatenate([answered, blocked])
+        head = order[: len(out) + 1]  # holds at least one film not yet answered nor blocked
+        left = head[~np.isin(head, out)]
         return int(left[0]) if len(left) else None
 
     return ask
@@ -61,9 +82,13 @@ def ask_at_random(model: FactorModel) -> Ask:
     ids = model.item_ids
 
     def ask(
-        rated: np.ndarray, stars: np.ndarray, answered: np.ndarray, rng: np.random.Generator
+        rated: np.ndarray,
+        stars: np.ndarray,
+        answered: np.ndarray,
+        blocked: np.ndarray,
+        rng: np.random.Generator,
     ) -> int | None:
-        left = ids[~np.isin(ids, answered)]
+        left = ids[~np.isin(ids, np.concatenate([answered, blocked]))]
         return int(rng.choice(left)) if len(left) else None
 
     return ask
@@ -86,6 +111,7 @@ def run_elicitation_eval(
     config: TrainConfig | None = None,
     max_users: int | None = None,
     strategies: dict[str, Callable[[FactorModel], Ask]] | None = None,
+    held_out: float = 0.0,
 ) -> dict[str, Any]:
     """Train once without ``user_share`` of the users (chosen with ``seed``), then question
     each left-out user with every strategy.
@@ -96,7 +122,8 @@ def run_elicitation_eval(
     answer). ``questions`` may include 0: the model knowing nothing. With a ``catalog`` the
     result also lists the first questions asked to a user who has seen none of them.
     ``max_users`` questions only that many of the left-out users (a seeded sample: on ML-25M
-    a fifth of the users is 32,000 of them); ``strategies`` replaces ``STRATEGIES``.
+    a fifth of the users is 32,000 of them); ``strategies`` replaces ``STRATEGIES``;
+    ``held_out`` scores every user on that share of their ratings, never asked about.
     """
     if not questions or min(questions) < 0:
         raise ValueError("questions must be numbers of questions, 0 or more")
@@ -109,7 +136,7 @@ def run_elicitation_eval(
     if max_users is not None and len(users) > max_users:
         chosen = np.random.default_rng(seed).choice(users, max_users, replace=False)
         hidden = hidden[hidden["user_id"].isin(chosen)]
-    result = simulate(model, hidden, questions, seed, strategies)
+    result = simulate(model, hidden, questions, seed, strategies, held_out)
     result["seconds"] = {
         "train": round(trained - started, 2),
         "simulate": round(time.perf_counter() - trained, 2),
@@ -125,8 +152,12 @@ def simulate(
     questions: Sequence[int] = (5, 10, 20),
     seed: int = 0,
     strategies: dict[str, Callable[[FactorModel], Ask]] | None = None,
+    held_out: float = 0.0,
 ) -> dict[str, Any]:
-    """Question every user of ``ratings`` (none of them in ``model``) with each strategy."""
+    """Question every user of ``ratings`` (none of them in ``model``) with each strategy;
+    ``held_out``: score on that share of each user's ratings, which no strategy may ask."""
+    if not 0.0 <= held_out < 1.0:
+        raise ValueError("held_out must be a share in [0, 1)")
     checkpoints = sorted(set(questions))
     strategies = strategies or STRATEGIES
     users = [
@@ -140,7 +171,7 @@ def simulate(
     report: dict[str, list[dict[str, float]]] = {}
     for name, make in strategies.items():
         ask = make(model)
-        per_user = [_question(model, ask, user, seed, checkpoints) for user in users]
+        per_user = [_question(model, ask, user, seed, checkpoints, held_out) for user in users]
         report[name] = [
             {
                 "questions": q,
@@ -150,7 +181,12 @@ def simulate(
             }
             for q in checkpoints
         ]
-    return {"questions": checkpoints, "users": len(users), "strategies": report}
+    return {
+        "questions": checkpoints,
+        "users": len(users),
+        "held_out": held_out,
+        "strategies": report,
+    }
 
 
 def _question(
@@ -159,13 +195,21 @@ def _question(
     user: tuple[int, np.ndarray, np.ndarray],
     seed: int,
     checkpoints: list[int],
+    held_out: float = 0.0,
 ) -> dict[int, dict[str, float]]:
     """One simulated user answering up to ``max(checkpoints)`` questions."""
     user_id, item_ids, stars = user
     known = model.items.rows(item_ids) >= 0
     item_ids, stars = item_ids[known], stars[known]  # films the model never saw can't be asked
-    star_of = dict(zip(item_ids.tolist(), stars.tolist(), strict=True))
     rng = np.random.default_rng((seed, user_id))
+    if held_out:  # scored on these; answers come from the rest
+        test = rng.random(len(item_ids)) < held_out
+        blocked = item_ids[test]
+        star_of = dict(zip(item_ids[~test].tolist(), stars[~test].tolist(), strict=True))
+        item_ids, stars = item_ids[test], stars[test]
+    else:  # scored on whatever they are not asked about
+        blocked = np.empty(0, np.int64)
+        star_of = dict(zip(item_ids.tolist(), stars.tolist(), strict=True))
     rated: list[int] = []
     given: list[float] = []
     answered: list[int] = []
@@ -174,7 +218,11 @@ def _question(
         out[0] = _score(model, rated, given, answered, item_ids, stars)
     for asked in range(1, checkpoints[-1] + 1):
         item = ask(
-            np.asarray(rated, np.int64), np.asarray(given), np.asarray(answered, np.int64), rng
+            np.asarray(rated, np.int64),
+            np.asarray(given),
+            np.asarray(answered, np.int64),
+            blocked,
+            rng,
         )
         if item is None:
             break
@@ -226,7 +274,8 @@ def first_questions(
         rng = np.random.default_rng(seed)
         answered: list[int] = []
         for _ in range(n):
-            item = ask(np.empty(0, np.int64), np.empty(0), np.asarray(answered, np.int64), rng)
+            empty = np.empty(0, np.int64)
+            item = ask(empty, np.empty(0), np.asarray(answered, np.int64), empty, rng)
             if item is None:
                 break
             answered.append(item)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import gc
 import weakref
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -15,6 +17,8 @@ from recsys import FactorModel, TrainConfig, Trainer
 from recsys.data import Dataset
 from recsys.elicit import Elicitor, elicitor_for, next_items
 from recsys.elicit_eval import (
+    STRATEGIES,
+    Ask,
     ask_by_popularity,
     format_elicitation_table,
     run_elicitation_eval,
@@ -133,7 +137,43 @@ def test_popularity_order_asks_the_best_known_first(small_model: FactorModel) ->
     ask = ask_by_popularity(small_model)
     ids = _by_popularity(small_model)
     empty = np.empty(0)
-    assert ask(empty.astype(np.int64), empty, ids[:2], np.random.default_rng(0)) == ids[2]
+    none = empty.astype(np.int64)
+    assert ask(none, empty, ids[:2], none, np.random.default_rng(0)) == ids[2]
+    assert ask(none, empty, ids[:2], ids[2:4], np.random.default_rng(0)) == ids[4]
+
+
+def test_with_a_held_out_share_no_strategy_asks_about_the_films_it_is_scored_on(
+    small_model: FactorModel,
+) -> None:
+    # Asking about a film the user has seen takes it out of their test: scored on what they
+    # were not asked, a strategy that finds nothing seen keeps every easy hit. Held out, every
+    # strategy is scored on the same films, and none may ask about them.
+    ratings, _ = low_rank_ratings(n_users=12, n_items=60, seed=5)
+    asked: dict[str, list[tuple[int, int]]] = {}
+
+    def spying(name: str, make: Callable[[FactorModel], Ask]) -> Callable[[FactorModel], Ask]:
+        def build(model: FactorModel) -> Ask:
+            ask = make(model)
+
+            def spy(*args: Any) -> int | None:
+                item = ask(*args)
+                if item is not None:
+                    asked.setdefault(name, []).append((item, len(args[3])))
+                    assert item not in set(args[3].tolist()), (name, item)
+                return item
+
+            return spy
+
+        return build
+
+    strategies = {name: spying(name, make) for name, make in STRATEGIES.items()}
+    result = simulate(small_model, ratings, (0, 6), strategies=strategies, held_out=0.4)
+    assert result["held_out"] == 0.4 and set(asked) == set(STRATEGIES)
+    assert all(blocked > 0 for pairs in asked.values() for _, blocked in pairs)
+    scored_alike = {rows[0]["ndcg@10"] for rows in result["strategies"].values()}
+    assert len(scored_alike) == 1  # before any question every strategy sees the same test
+    with pytest.raises(ValueError):
+        simulate(small_model, ratings, (2,), held_out=1.0)
 
 
 def test_evaluation_on_synthetic_data_runs_end_to_end() -> None:
