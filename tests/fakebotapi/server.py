@@ -66,9 +66,9 @@ class FakeBotApi:
 
     # -- lifecycle --------------------------------------------------------------------------
 
-    async def start(self) -> str:
-        """Listen on a free port of 127.0.0.1; returns the base URL to give PTB (it appends
-        the token)."""
+    async def start(self, port: int = 0) -> str:
+        """Listen on ``port`` of 127.0.0.1 (0: a free one); returns the base URL to give PTB
+        (it appends the token)."""
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         # handler_cancellation: a long poll whose client went away stops waiting.
@@ -82,7 +82,7 @@ class FakeBotApi:
         await self._runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
+        sock.bind(("127.0.0.1", port))
         port = sock.getsockname()[1]
         await web.SockSite(self._runner, sock).start()
         self.base_url = f"http://127.0.0.1:{port}/bot"
