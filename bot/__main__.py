@@ -50,7 +50,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(NO_TOKEN, file=sys.stderr)
             from bot.console import run_console
 
-            asyncio.run(run_console(settings))
+            try:
+                asyncio.run(run_console(settings))
+            except KeyboardInterrupt:  # Ctrl-C: the console has closed up and said bye
+                return EXIT_INTERRUPTED
             return 0
         return run_telegram(settings)
     except (StartupError, FetchError, DataFormatError) as exc:
@@ -59,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+EXIT_INTERRUPTED = 130  # Ctrl-C in the console, as shells report it (128 + SIGINT)
 EXIT_REJECTED = 3  # Telegram refused the token: a supervisor may restart, a person must look
 
 
