@@ -11,6 +11,7 @@ import pytest
 from synthetic import low_rank_ratings
 
 from recsys import FactorModel, cli
+from recsys.data import DataFormatError, read_user_ratings
 
 
 @pytest.fixture(scope="module")
@@ -125,3 +126,42 @@ def test_too_few_folds_are_refused_before_anything_runs(release: Path) -> None:
     done = run("evaluate", "--data", str(release), "--folds", "1")
     assert done.returncode == 2 and "folds must be at least 2" in done.stderr
     assert "fold/s" not in done.stderr and "ratings" not in done.stderr  # no bar, no reading
+
+
+EXPORTED = (  # what the bot's /export sends (bot/service/movies.py export_csv)
+    "movielens_id,title,year,stars,rated_at_utc\n"
+    '3,"Film 3, The",1953,4.5,2026-01-02 10:00:00\n'
+    "5,Film 5,1955,2,2026-01-01 09:00:00\n"
+)
+
+
+def test_plot_maps_the_ratings_the_bot_exports(release: Path, tmp_path: Path) -> None:
+    model = tmp_path / "model.safetensors"
+    assert run("train", "--data", str(release), "--out", str(model), *FAST_ARGS).returncode == 0
+    (tmp_path / "mine.csv").write_text(EXPORTED)
+    done = run(
+        "plot", "--model", str(model), "--data", str(release), "--out", str(tmp_path / "png"),
+        "--user-ratings", str(tmp_path / "mine.csv"),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "png" / "user_map.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("item_id,rating\n1,4\nx,3\n", "line 3: item_id 'x' is not a whole number"),
+        ("item_id,rating\n1,4\n\n2,lots\n", "line 4: rating 'lots' is not a number"),
+        ("movielens_id,stars\n1,9\n", "line 2: stars 9 is not between 0.5 and 5"),
+        ("item_id,rating\n1\n", "line 2: expected 2 fields, found 1"),
+        ("film,score\n1,4\n", "line 1: the header needs an id column"),
+    ],
+)
+def test_a_bad_user_ratings_file_is_named_with_its_line(
+    tmp_path: Path, text: str, problem: str
+) -> None:
+    path = tmp_path / "mine.csv"
+    path.write_text(text)
+    with pytest.raises(DataFormatError) as caught:
+        read_user_ratings(path)
+    assert str(caught.value).startswith(f"{path}: {problem}")
