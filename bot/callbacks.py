@@ -176,6 +176,15 @@ class OpenFilm(_Action):
 
 
 @dataclass(frozen=True, slots=True)
+class SimilarTo(_Action):
+    """Films like this one (a "Did you mean…?" answer to /similar): ``sm1:<item>``."""
+
+    TAG: ClassVar[str] = "sm1"
+    CODECS: ClassVar[tuple[_Codec, ...]] = (ID,)
+    item_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class WatchLater(_Action):
     """Put a film on the watchlist: ``wa1:<item>``."""
 
@@ -294,6 +303,7 @@ Action = (
     | Undo
     | RecMore
     | OpenFilm
+    | SimilarTo
     | WatchLater
     | WatchRemove
     | MyWatchlist
@@ -315,6 +325,7 @@ ACTIONS: Final[tuple[type[_Action], ...]] = (
     Undo,
     RecMore,
     OpenFilm,
+    SimilarTo,
     WatchLater,
     WatchRemove,
     MyWatchlist,

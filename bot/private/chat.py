@@ -102,6 +102,8 @@ class Chat:
                 return Outcome(send=[await commands.recommend_page(service, user, chosen, page)])
             case cb.OpenFilm(item_id):
                 return Outcome(send=[views.card(await service.card(user, item_id))])
+            case cb.SimilarTo(item_id):
+                return Outcome(send=[await commands.similar_to(service, service.film(item_id))])
             case cb.WatchLater(item_id):
                 added = await service.watch_later(user, item_id)
                 title = film_label(service.film(item_id))

@@ -3,11 +3,12 @@ after the command, returning replies; and their table, in the order /help lists 
 
 from __future__ import annotations
 
+from bot import callbacks as cb
 from bot.command import Command, menu
 from bot.filters import Filter, FilterError, parse_filter
 from bot.private import views
 from bot.replies import Person, Reply, escape, film_html, film_label
-from bot.service import PERSONAL_AFTER, MovieService
+from bot.service import PERSONAL_AFTER, Film, MovieService
 
 MAX_TEXT = 200  # longer messages are not titles
 
@@ -49,18 +50,22 @@ async def similar(service: MovieService, person: Person, args: str) -> list[Repl
         return [Reply("Name a film after /similar, like <code>/similar alien</code>.")]
     if len(args) > MAX_TEXT:
         return [Reply("That's too long to be a film title. Try a few words of it.")]
-    found = service.search(args, limit=1)
-    if not found:
+    found = service.titles.lookup(args)
+    if not found.items:
         return [Reply(escape(service.titles.not_found(args)))]
-    film = found[0]
+    if not found.sure:  # never compare against a film the person may not have meant
+        return [views.did_you_mean([service.film(i) for i in found.items], cb.SimilarTo)]
+    return [await similar_to(service, service.film(found.items[0]))]
+
+
+async def similar_to(service: MovieService, film: Film) -> Reply:
+    """The films like ``film`` (from /similar, or from a "Did you mean…?" button)."""
     alike = await service.similar(film.item_id)
-    return [
-        views.film_list(
-            f"Films like {film_label(film)}",
-            alike,
-            f"I know too little about {film_label(film)} to compare it.",
-        )
-    ]
+    return views.film_list(
+        f"Films like {film_label(film)}",
+        alike,
+        f"I know too little about {film_label(film)} to compare it.",
+    )
 
 
 async def watchlist(service: MovieService, person: Person, args: str) -> list[Reply]:

@@ -140,8 +140,14 @@ def recommendations(page: RecommendationPage, filter_key: str | None) -> Reply:
 def film_list(title: str, films: list[Film], empty: str) -> Reply:
     if not films:
         return Reply(escape(empty))
-    buttons = [[Button(film_label(f)[:60], cb.build(cb.OpenFilm(f.item_id)))] for f in films]
+    buttons = [[Button(film_label(f, 60), cb.build(cb.OpenFilm(f.item_id)))] for f in films]
     return Reply(f"<b>{escape(title)}</b>", buttons)
+
+
+def did_you_mean(films: list[Film], then: Callable[[int], cb.Action]) -> Reply:
+    """A title that named no film clearly: its candidates, each a button for ``then``."""
+    buttons = [[Button(film_label(f, 60), cb.build(then(f.item_id)))] for f in films]
+    return Reply("<b>Did you mean one of these?</b>", buttons)
 
 
 WATCHLIST_PER_PAGE = 10  # a page stays far below Telegram's 4096 characters
@@ -182,7 +188,7 @@ def my_ratings(page: RatingsPage) -> Reply:
         buttons.append(
             [
                 Button(
-                    f"✎ {film_label(rated.film)[:40]}", cb.build(cb.OpenFilm(rated.film.item_id))
+                    f"✎ {film_label(rated.film, 40)}", cb.build(cb.OpenFilm(rated.film.item_id))
                 ),
                 Button("Delete", cb.build(cb.DeleteRating(rated.film.item_id))),
             ]

@@ -32,6 +32,7 @@ from bot.callbacks import (
     OpenFilm,
     Rate,
     RecMore,
+    SimilarTo,
     Undo,
     WatchLater,
     WatchRemove,
@@ -54,6 +55,7 @@ any_action: st.SearchStrategy[Action] = st.one_of(
     st.just(Undo()),
     st.builds(RecMore, pages, st.none() | keys),
     st.builds(OpenFilm, ids),
+    st.builds(SimilarTo, ids),
     st.builds(WatchLater, ids),
     st.builds(WatchRemove, ids, st.none() | pages),
     st.builds(MyWatchlist, pages),
@@ -81,7 +83,7 @@ LARGEST: list[Action] = [
 
 def test_the_strategy_covers_every_action() -> None:
     assert {type(a) for a in LARGEST} <= set(ACTIONS)
-    assert len(ACTIONS) == 18
+    assert len(ACTIONS) == 19
 
 
 @given(any_action)

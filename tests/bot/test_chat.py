@@ -159,3 +159,23 @@ async def test_map_is_a_png_after_a_few_ratings(chat: Chat) -> None:
     [reply] = await chat.command(ADA, "map")
     assert reply.photo is not None and reply.photo.startswith(b"\x89PNG\r\n\x1a\n")
     assert len(reply.photo) > 50_000
+
+
+async def test_similar_asks_when_the_title_names_no_film_clearly(chat: Chat) -> None:
+    [asked] = await chat.command(ADA, "similar", "star")
+    assert "Did you mean" in asked.text
+    offered = buttons(asked)
+    assert "Star Wars (1977)" in offered and len(offered) > 1
+    pressed = await chat.button(ADA, offered["Star Wars (1977)"])
+    [answer] = pressed.send
+    assert answer.text == "<b>Films like Star Wars (1977)</b>" and answer.buttons
+
+
+async def test_similar_answers_at_once_for_a_clear_title(chat: Chat) -> None:
+    for query in ("star wars", "strar wars", "cape fear 1962"):
+        [reply] = await chat.command(ADA, "similar", query)
+        assert reply.text.startswith("<b>Films like "), (query, reply.text)
+    [twice] = await chat.command(ADA, "similar", "cape fear")  # 1962 and 1991
+    assert set(buttons(twice)) == {"Cape Fear (1991)", "Cape Fear (1962)"}
+    [lacking] = await chat.command(ADA, "similar", "the matrix")
+    assert "I don't know" in lacking.text and not lacking.buttons
