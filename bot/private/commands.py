@@ -120,7 +120,7 @@ async def card_reply(service: MovieService, user_id: int) -> Reply:
 
 async def recommend_page(service: MovieService, user_id: int, chosen: Filter, page: int) -> Reply:
     result = await service.recommend(user_id, chosen, page)
-    key = chosen.key(service.genres) if (chosen.genre or chosen.years) else None
+    key = chosen.key(service.genres) if (chosen.genres or chosen.years) else None
     return views.recommendations(result, key)
 
 
