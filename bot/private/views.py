@@ -13,7 +13,6 @@ from bot.replies import Button, Reply, escape, film_html, film_label, stars_text
 from bot.service import (
     PAGE_SIZE,
     PERSONAL_AFTER,
-    SHARPEN_AFTER,
     Card,
     Film,
     RatingsPage,
@@ -28,11 +27,14 @@ def lookup_url(film: Film) -> str:
 
 
 def progress(rated: int) -> str:
+    """One story everywhere: after PERSONAL_AFTER ratings /recommend is the person's own
+    (before, it is the popular list), and every rating after sharpens it."""
     if rated == 0:
         return "Rate a few films you have seen and I will learn your taste."
-    if rated < SHARPEN_AFTER:
-        return f"{rated} rated — recommendations sharpen after {SHARPEN_AFTER}."
-    return f"{rated} rated — /recommend whenever you like."
+    if rated < PERSONAL_AFTER:
+        more = PERSONAL_AFTER - rated
+        return f"{rated} rated — {more} more and /recommend picks films for you alone."
+    return f"{rated} rated — /recommend is yours; every rating sharpens it."
 
 
 def welcome(first_name: str) -> Reply:

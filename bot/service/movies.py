@@ -40,7 +40,6 @@ from recsys.serving import because, known_films, likely_liked_first, rating_arra
 log = logging.getLogger(__name__)
 
 PERSONAL_AFTER = 5  # ratings before /recommend stops showing the popular list
-SHARPEN_AFTER = 10  # ratings after which recommendations are good; said on every card
 PAGE_SIZE = 10
 MAX_PAGES = 10
 REGISTER_EVERY_S = 300.0  # how fresh users.last_seen_at and names are kept

@@ -179,3 +179,18 @@ async def test_similar_answers_at_once_for_a_clear_title(chat: Chat) -> None:
     assert set(buttons(twice)) == {"Cape Fear (1991)", "Cape Fear (1962)"}
     [lacking] = await chat.command(ADA, "similar", "the matrix")
     assert "I don't know" in lacking.text and not lacking.buttons
+
+
+async def test_one_story_of_how_many_ratings_make_recommend_personal(chat: Chat) -> None:
+    [_, card] = await chat.command(ADA, "start")
+    said = []
+    for _ in range(6):
+        pressed = await chat.button(ADA, buttons(card)["★4"])
+        assert pressed.edit is not None
+        card = pressed.edit
+        line = re.search(r"\d+ rated — [^\n]*", card.text)
+        assert line is not None, card.text
+        said.append(line.group(0))
+    assert said[0] == "1 rated — 4 more and /recommend picks films for you alone."
+    assert said[4] == "5 rated — /recommend is yours; every rating sharpens it."
+    assert not any("after 10" in line for line in said)
