@@ -33,7 +33,10 @@ def settings(trained: Path, tmp_path: Path) -> Settings:
         env_file=None,
         model_path=model,
         database_path=tmp_path / "bot.sqlite3",
-        data_dir=default_data_dir().resolve(),
+        # The console saves files under DATA_DIR: a folder of the test's own, the films read
+        # from the shared copy.
+        data_dir=tmp_path / "data",
+        catalogue=str(default_data_dir().resolve() / "ml-100k"),
         train_factors=8,
         train_epochs=3,
     )
@@ -74,7 +77,6 @@ async def terminal(settings: Settings) -> AsyncIterator[Terminal]:
     for run in session.runs:
         run.cancel()
     await close_resources(resources)
-    shutil.rmtree(files_folder(settings), ignore_errors=True)
 
 
 def read(path: str) -> bytes:
@@ -162,6 +164,7 @@ def test_ctrl_c_exits_at_once_and_cleanly(settings: Settings, tmp_path: Path) ->
         "MODEL_PATH": str(settings.model_path),
         "DATABASE_PATH": str(settings.database_path),
         "DATA_DIR": str(settings.data_dir),
+        "CATALOGUE": settings.catalogue,
     }
     env.pop("TELEGRAM_BOT_TOKEN", None)
     process = subprocess.Popen(
