@@ -81,11 +81,11 @@ class Chat:
         service = self.service
         match action:
             case cb.Rate(item_id, stars):
-                await service.rate(user, item_id, stars)
-                return Outcome(
-                    edit=await commands.card_reply(service, user),
-                    notice=f"Saved {stars_text(stars)}",
-                )
+                rated = await service.rate(user, item_id, stars)
+                saved = f"Saved {stars_text(stars)}"
+                if rated.unlisted:  # watched at last: say why it left the watchlist
+                    saved += " — watched, so it is off your watchlist"
+                return Outcome(edit=await commands.card_reply(service, user), notice=saved)
             case cb.Dismiss(item_id, kind):
                 if not await service.dismiss(user, item_id, kind):
                     return Outcome(notice=RATED_ALREADY)
@@ -107,10 +107,11 @@ class Chat:
                 title = film_label(service.film(item_id))
                 return Outcome(notice=f"Saved {title} for later" if added else "Already saved")
             case cb.WatchRemove(item_id, page):
-                await service.unwatch(user, item_id)
+                removed = await service.unwatch(user, item_id)
+                title = film_label(service.film(item_id))
                 return Outcome(
                     edit=views.watchlist(await service.watchlist(user), page or 0),
-                    notice="Removed",
+                    notice=f"Removed {title} — /undo puts it back" if removed else "Already gone",
                 )
             case cb.MyWatchlist(page):
                 return Outcome(edit=views.watchlist(await service.watchlist(user), page))
@@ -120,10 +121,21 @@ class Chat:
             case cb.MyRatings(page):
                 return Outcome(edit=views.my_ratings(await service.my_ratings(user, page)))
             case cb.DeleteRating(item_id):
+                found = await service.rated_film(user, item_id)
+                if found is None:
+                    return Outcome(
+                        edit=views.my_ratings(await service.my_ratings(user)), notice="Already gone"
+                    )
+                return Outcome(edit=views.delete_prompt(found))
+            case cb.DeleteRatingConfirm(item_id):
                 deleted = await service.delete_rating(user, item_id)
                 return Outcome(
                     edit=views.my_ratings(await service.my_ratings(user)),
-                    notice="Deleted" if deleted else "Already gone",
+                    notice=(
+                        f"Deleted {film_label(service.film(item_id))} — /undo puts it back"
+                        if deleted is not None
+                        else "Already gone"
+                    ),
                 )
             case cb.ForgetConfirm():
                 await service.forget(user)

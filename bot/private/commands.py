@@ -6,7 +6,8 @@ from __future__ import annotations
 from bot.command import Command, menu
 from bot.filters import Filter, FilterError, parse_filter
 from bot.private import views
-from bot.replies import Person, Reply, escape, film_html, film_label
+from bot.private.undo import undone_text
+from bot.replies import Person, Reply, escape, film_label
 from bot.service import PERSONAL_AFTER, MovieService
 
 MAX_TEXT = 200  # longer messages are not titles
@@ -123,15 +124,7 @@ async def undo_text(service: MovieService, user_id: int) -> str:
     undone = await service.undo(user_id)
     if undone is None:
         return "Nothing to undo."
-    answer, film = undone
-    name = film_html(film) if film else "that film"
-    what = {
-        "rated": "your rating of",
-        "unseen": "“haven't seen” for",
-        "not_interested": "“not interested” for",
-        "skipped": "the skip of",
-    }[answer.kind]
-    return f"Took back {what} {name}."
+    return undone_text(*undone)
 
 
 def short(text: str, limit: int = 32) -> str:
@@ -151,7 +144,7 @@ PRIVATE: tuple[Command, ...] = (
     Command("watchlist", "films you saved for later", "private", watchlist),
     Command("myratings", "your ratings: change or delete them", "private", my_ratings),
     Command("map", "a map of the films you rated and the ones I suggest", "private", taste_map),
-    Command("undo", "take back your last answer", "private", undo),
+    Command("undo", "take back your last change (a rating, a delete, an import…)", "private", undo),
     Command("export", "your ratings as a CSV file", "private", export),
     Command("forget", "delete everything I know about you", "private", forget),
     Command("help", "what I can do", "private", help),

@@ -18,6 +18,7 @@ from bot.callbacks import (
     MAX_PAGE,
     Action,
     DeleteRating,
+    DeleteRatingConfirm,
     Dismiss,
     Done,
     ForgetCancel,
@@ -60,6 +61,7 @@ any_action: st.SearchStrategy[Action] = st.one_of(
     st.builds(NotInterested, ids),
     st.builds(MyRatings, pages),
     st.builds(DeleteRating, ids),
+    st.builds(DeleteRatingConfirm, ids),
     st.just(ForgetConfirm()),
     st.just(ForgetCancel()),
     st.builds(NightJoin, ids),
@@ -75,13 +77,14 @@ LARGEST: list[Action] = [
     NightVote(MAX_ID, MAX_ID),
     MyRatings(MAX_PAGE),
     DeleteRating(MAX_ID),
+    DeleteRatingConfirm(MAX_ID),
     WatchRemove(MAX_ID, MAX_PAGE),
 ]
 
 
 def test_the_strategy_covers_every_action() -> None:
     assert {type(a) for a in LARGEST} <= set(ACTIONS)
-    assert len(ACTIONS) == 18
+    assert len(ACTIONS) == 19
 
 
 @given(any_action)
