@@ -59,6 +59,23 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await telegram_io.send(context.bot, query.from_user.id, reply)
 
 
+async def document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A file: an import of ratings (downloaded only once its size passed)."""
+    message = update.effective_message
+    assert message is not None and message.document is not None
+    sent = message.document
+
+    async def download() -> bytes:
+        file = await context.bot.get_file(sent.file_id)
+        return bytes(await file.download_as_bytearray())
+
+    chat = _resources(context).chat
+    for reply in await chat.document(
+        _person(update), sent.file_name or "", sent.file_size, download
+    ):
+        await telegram_io.send(context.bot, message.chat_id, reply)
+
+
 async def unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stickers, photos, voice: say what works instead."""
     message = update.effective_message

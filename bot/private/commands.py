@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.command import Command, menu
 from bot.filters import Filter, FilterError, parse_filter
+from bot.imports import views as import_views
 from bot.private import views
 from bot.private.undo import undone_text
 from bot.replies import Person, Reply, escape, film_label
@@ -91,6 +92,10 @@ async def undo(service: MovieService, person: Person, args: str) -> list[Reply]:
     return [Reply(await undo_text(service, person.user_id))]
 
 
+async def import_ratings(service: MovieService, person: Person, args: str) -> list[Reply]:
+    return [import_views.how_to()]
+
+
 async def forget(service: MovieService, person: Person, args: str) -> list[Reply]:
     return [views.forget_prompt()]
 
@@ -146,6 +151,7 @@ PRIVATE: tuple[Command, ...] = (
     Command("map", "a map of the films you rated and the ones I suggest", "private", taste_map),
     Command("undo", "take back your last change (a rating, a delete, an import…)", "private", undo),
     Command("export", "your ratings as a CSV file", "private", export),
+    Command("import", "bring ratings from Letterboxd, IMDb or a CSV", "private", import_ratings),
     Command("forget", "delete everything I know about you", "private", forget),
     Command("help", "what I can do", "private", help),
 )

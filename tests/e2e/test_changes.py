@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import io
 import sqlite3
+import zipfile
 
 from botprocess import BotProcess
 from conftest import STARTUP_S
@@ -70,3 +72,49 @@ async def test_delete_asks_then_undo_puts_it_back_and_rated_films_leave_the_watc
         "and back on your watchlist."
     )
     assert listed(db, DANA) == [82] and 82 not in stored(db, DANA)
+
+
+LETTERBOXD = b"""Date,Name,Year,Letterboxd URI,Rating
+2021-03-04,Star Wars,1977,https://boxd.it/2a,5
+2021-03-04,Toy Story,1995,https://boxd.it/2b,4.5
+2021-03-05,Fargo,1996,https://boxd.it/2c,4
+2021-03-05,Heat,1995,https://boxd.it/2d,4
+2021-03-05,Alien,1979,https://boxd.it/2e,4.5
+2021-03-06,Parasite,2019,https://boxd.it/2f,4.5
+"""
+
+
+async def test_a_letterboxd_zip_sent_as_a_document_is_imported_and_undone_whole(
+    server: FakeBotApi, bot: BotProcess, bot_env: dict[str, str]
+) -> None:
+    db = bot_env["DATABASE_PATH"]
+    eve = server.user(112, "Eve")
+    await eve.send("/import")
+    how = await eve.wait_for_message(timeout=STARTUP_S)
+    assert "Export your data" in (how.text or "")
+
+    export = io.BytesIO()
+    with zipfile.ZipFile(export, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("profile.csv", "Date Joined,Username\n2020-01-01,eve\n")
+        archive.writestr("ratings.csv", LETTERBOXD)
+    await eve.send_document("letterboxd-eve-2024-05-01.zip", export.getvalue())
+    summary = await eve.wait_for_message(lambda m: "Imported" in (m.text or ""), timeout=30)
+    assert (summary.text or "").startswith("Imported 5 ratings from your Letterboxd file.")
+    assert "Parasite (2019)" in (summary.text or "")
+    assert len(stored(db, 112)) == 5 and stored(db, 112)[STAR_WARS] == 5.0
+
+    await eve.send("/recommend")
+    recs = await eve.wait_for_message(lambda m: "Films for you" in (m.text or ""))
+    assert "Star Wars (1977) —" not in (recs.text or "")
+
+    await eve.send("/undo")
+    undone = await eve.wait_for_message(lambda m: "Took back" in (m.text or ""))
+    assert undone.text == "Took back your import: its 5 ratings are gone."
+    assert stored(db, 112) == {}
+
+    # Over 5 MB: one line, and the file is never fetched.
+    await eve.send_document("ratings.csv", b"x" * (5 * 1024 * 1024 + 1))
+    refused = await eve.wait_for_message(lambda m: "over 5 MB" in (m.text or ""))
+    assert refused.text == "That file is over 5 MB: send only the ratings CSV."
+    assert len(server.downloads) == 1 and server.calls("getFile")[0].params["file_id"]
+    assert stored(db, 112) == {}
