@@ -75,6 +75,12 @@ def main_part(title: str) -> str:
     return _SUBTITLE.split(title.strip(), maxsplit=1)[0]
 
 
+def last_part(title: str) -> str:
+    """The title after its last separator: ``"Star Wars: Episode V - The Empire Strikes
+    Back"`` gives ``"The Empire Strikes Back"`` (what most lists call that film)."""
+    return _SUBTITLE.split(title.strip())[-1]
+
+
 class Matcher:
     """A catalogue indexed for :meth:`match`; build once, match many."""
 
@@ -94,9 +100,9 @@ class Matcher:
             keys = title_keys(title)
             for key in keys:
                 self._by_key[key].append((year, item_id))
-            main = title_key(main_part(title))
-            if main and main not in keys:
-                self._by_main[main].append((year, item_id))
+            for part in {title_key(main_part(title)), title_key(last_part(title))}:
+                if part and part not in keys:
+                    self._by_main[part].append((year, item_id))
             if year is not None and keys:
                 self._by_year[year][item_id] = keys[0]
 
@@ -110,21 +116,30 @@ class Matcher:
 
     def match(self, entry: Entry) -> int | None:
         """The catalogue's item id for ``entry``, or None when no film is clearly it."""
+        return self.match_how(entry)[0]
+
+    def match_how(self, entry: Entry) -> tuple[int | None, str]:
+        """The item id and the step that found it: ``imdb``, ``title`` (normalised title,
+        year ±1), ``subtitle`` (one side's title without its subtitle, same year),
+        ``spelling`` (a close spelling, years ±1), or ``none``."""
         if entry.imdb_id is not None and entry.imdb_id in self._by_imdb:
-            return self._by_imdb[entry.imdb_id]
+            return self._by_imdb[entry.imdb_id], "imdb"
         key = title_key(entry.title)
         if not key:
-            return None
+            return None, "none"
         found = _closest(self._by_key.get(key, ()), entry.year, YEAR_SLACK)
-        if found is None:
-            # Either side may carry a subtitle the other leaves out; the year must agree.
-            found = _closest(self._by_main.get(key, ()), entry.year, 0)
-            main = title_key(main_part(entry.title))
-            if found is None and main and main != key:
-                found = _closest(self._by_key.get(main, ()), entry.year, 0)
-        if found is None and entry.year is not None:
-            found = self._fuzzy(key, entry.year)
-        return found
+        if found is not None:
+            return found, "title"
+        # Either side may carry a subtitle the other leaves out; the year must agree.
+        found = _closest(self._by_main.get(key, ()), entry.year, 0)
+        main = title_key(main_part(entry.title))
+        if found is None and main and main != key:
+            found = _closest(self._by_key.get(main, ()), entry.year, 0)
+        if found is not None:
+            return found, "subtitle"
+        if entry.year is not None and (found := self._fuzzy(key, entry.year)) is not None:
+            return found, "spelling"
+        return None, "none"
 
     def match_all(self, entries: Sequence[Entry]) -> list[int | None]:
         return [self.match(entry) for entry in entries]

@@ -97,3 +97,18 @@ def test_movielens_titles_as_filed() -> None:
         10,
         None,
     ]
+
+
+def test_a_film_named_by_its_subtitle_and_how_each_was_found() -> None:
+    matcher = Matcher(
+        [
+            (1, "Star Wars: Episode V - The Empire Strikes Back (1980)", None, None),
+            (2, "Heat (1995)", None, 113277),
+            (3, "Shawshank Redemption, The (1994)", None, None),
+        ]
+    )
+    assert matcher.match_how(Entry("The Empire Strikes Back", 1980)) == (1, "subtitle")
+    assert matcher.match_how(Entry("The Empire Strikes Back", 1981)) == (None, "none")
+    assert matcher.match_how(Entry("x", None, 113277)) == (2, "imdb")
+    assert matcher.match_how(Entry("Heat", 1996)) == (2, "title")
+    assert matcher.match_how(Entry("The Shawshank Redemptoin", 1995)) == (3, "spelling")
