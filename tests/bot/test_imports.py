@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot import callbacks as cb
-from bot.imports.files import MAX_CSV_BYTES, MAX_FILE_BYTES, MAX_MEMBERS
+from bot.imports.files import MAX_CSV_BYTES, MAX_FILE_BYTES, MAX_MEMBERS, read_table
+from bot.imports.formats import parse
 from bot.private.chat import Chat, Person
 
 ADA = Person(4343, "Ada", "en")
@@ -202,3 +203,9 @@ async def test_import_command_explains_each_export(chat: Chat) -> None:
         assert words in reply.text
     [help_text] = await chat.command(ADA, "help")
     assert "/import" in help_text.text
+
+
+def test_the_benchmark_export_is_a_letterboxd_file_of_300_films() -> None:
+    path = Path(__file__).parents[2] / "bench" / "fixtures" / "letterboxd_ratings.csv"
+    parsed = parse(read_table(path.name, path.read_bytes()))
+    assert (parsed.source, len(parsed.rows), parsed.unreadable) == ("Letterboxd", 300, 0)
