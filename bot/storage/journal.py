@@ -29,8 +29,9 @@ TOUCHES: dict[ChangeKind, tuple[bool, bool]] = {
     "imported": (True, True),
 }
 
-# One row per film of ``:items`` (a JSON array), numbered from the user's next seq; the
-# previous state is read by the same statement. A film is rated, dismissed or neither.
+# One row per film of ``{films}`` (key: position, value: item id), numbered from the user's
+# next seq; the previous state is read by the same statement. A film is rated, dismissed or
+# neither.
 _LOG = """
     INSERT INTO journal (user_id, seq, change_id, kind, item_id, prev_stars, prev_dismissal,
                          prev_created_at, prev_updated_at, answer, listing, prev_listed_at,
@@ -40,12 +41,15 @@ _LOG = """
            :now
     FROM (SELECT coalesce((SELECT max(seq) FROM journal WHERE user_id = :user), 0) + 1
           AS base) s
-    JOIN json_each(:items) j
+    JOIN {films} j
     LEFT JOIN ratings r ON r.user_id = :user AND r.item_id = j.value
     LEFT JOIN dismissals d ON d.user_id = :user AND d.item_id = j.value
     LEFT JOIN watchlist w ON w.user_id = :user AND w.item_id = j.value
     RETURNING item_id, prev_stars, prev_dismissal, prev_listed_at
 """
+# A single film (nearly every change) skips json_each: a tenth of a rating's time.
+_LOG_ONE = _LOG.format(films="(SELECT 0 AS key, :item AS value)")
+_LOG_MANY = _LOG.format(films="json_each(:items)")
 
 KEEP_CHANGES = 100  # /undo only ever goes back a few steps
 
@@ -55,18 +59,17 @@ def log(
 ) -> list[Restored]:
     """Journal one change over ``items`` (before writing it); each film's previous state."""
     answer, listing = TOUCHES[kind]
-    rows = fetch(
-        db,
-        _LOG,
-        {
-            "user": user_id,
-            "kind": kind,
-            "items": json.dumps([int(i) for i in items]),
-            "answer": int(answer),
-            "listing": int(listing),
-            "now": now,
-        },
-    )
+    params = {
+        "user": user_id,
+        "kind": kind,
+        "answer": int(answer),
+        "listing": int(listing),
+        "now": now,
+    }
+    if len(items) == 1:
+        rows = fetch(db, _LOG_ONE, {**params, "item": int(items[0])})
+    else:
+        rows = fetch(db, _LOG_MANY, {**params, "items": json.dumps([int(i) for i in items])})
     return [
         Restored(item, None if stars is None else float(stars), dismissal, listed is not None)
         for item, stars, dismissal, listed in rows
