@@ -89,6 +89,7 @@ class Matcher:
         catalogue shows it or as MovieLens files it (``"Shawshank Redemption, The (1994)"``,
         whose year then stands in for a missing one)."""
         self._by_imdb: dict[int, int] = {}
+        self._imdb_of: dict[int, int] = {}
         self._by_key: defaultdict[str, list[tuple[int | None, int]]] = defaultdict(list)
         self._by_main: defaultdict[str, list[tuple[int | None, int]]] = defaultdict(list)
         self._by_year: defaultdict[int, dict[int, str]] = defaultdict(dict)
@@ -97,6 +98,7 @@ class Matcher:
             year = filed_year if given_year is None else given_year
             if imdb_id is not None:
                 self._by_imdb.setdefault(imdb_id, item_id)
+                self._imdb_of[item_id] = imdb_id
             keys = title_keys(title)
             for key in keys:
                 self._by_key[key].append((year, item_id))
@@ -121,7 +123,16 @@ class Matcher:
     def match_how(self, entry: Entry) -> tuple[int | None, str]:
         """The item id and the step that found it: ``imdb``, ``title`` (normalised title,
         year ±1), ``subtitle`` (one side's title without its subtitle, same year),
-        ``spelling`` (a close spelling, years ±1), or ``none``."""
+        ``spelling`` (a close spelling, years ±1), or ``none``. A film found by its title
+        whose IMDb id is known and differs from the entry's is another film: ``none``."""
+        found, how = self._match_how(entry)
+        if found is not None and how != "imdb" and entry.imdb_id is not None:
+            known = self._imdb_of.get(found)
+            if known is not None and known != entry.imdb_id:
+                return None, "none"
+        return found, how
+
+    def _match_how(self, entry: Entry) -> tuple[int | None, str]:
         if entry.imdb_id is not None and entry.imdb_id in self._by_imdb:
             return self._by_imdb[entry.imdb_id], "imdb"
         key = title_key(entry.title)

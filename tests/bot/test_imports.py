@@ -11,9 +11,12 @@ from pathlib import Path
 import pytest
 
 from bot import callbacks as cb
+from bot.imports import Importer
 from bot.imports.files import MAX_CSV_BYTES, MAX_FILE_BYTES, MAX_MEMBERS, read_table
 from bot.imports.formats import parse
 from bot.private.chat import Chat, Person
+from bot.storage import Storage
+from recsys.data import Catalog
 
 ADA = Person(4343, "Ada", "en")
 STAR_WARS, TOY_STORY, FARGO, CONTACT, JURASSIC = 50, 1, 100, 258, 82
@@ -209,3 +212,35 @@ def test_the_benchmark_export_is_a_letterboxd_file_of_300_films() -> None:
     path = Path(__file__).parents[2] / "bench" / "fixtures" / "letterboxd_ratings.csv"
     parsed = parse(read_table(path.name, path.read_bytes()))
     assert (parsed.source, len(parsed.rows), parsed.unreadable) == ("Letterboxd", 300, 0)
+
+
+async def test_imdb_ids_match_through_the_catalogues_links(storage: Storage) -> None:
+    """A catalogue with links.csv (ml-latest and up) finds IMDb rows by id, whatever the
+    title says; the bot's rows are then one change."""
+    catalog = Catalog.from_columns(
+        [1, 2, 3],
+        ["Amelie (Fabuleux destin d'Amélie Poulain, Le)", "Heat", "Heat"],
+        [2001, 1995, 1986],
+        [(), (), ()],
+        imdb_ids=[211915, 113277, 91183],
+    )
+    await storage.ensure_user(ADA.user_id, "Ada", "en")
+    imdb = (
+        b"Const,Your Rating,Date Rated,Title,Year\n"
+        b"tt0211915,9,2020-01-01,Die fabelhafte Welt der Amelie,2001\n"
+        b"tt0113277,8,2020-01-01,Heat,1995\n"
+        b"tt9999999,8,2020-01-01,Heat,1986\n"  # another film of that name and year
+        b"tt0091183,7,2020-01-01,Heat,1986\n"
+        b"tt0000001,8,2020-01-01,Carmencita,1894\n"
+        b"nonsense,8,2020-01-01,No Id,1990\n"
+    )
+    done = await Importer(storage, catalog).run(ADA.user_id, "imdb.csv", imdb)
+    assert (done.source, done.stored, done.kept, done.unreadable) == ("IMDb", [1, 2, 3], [], 1)
+    assert [(row.title, row.imdb_id) for row in done.missing] == [
+        ("Heat", 9999999),
+        ("Carmencita", 1),
+    ]
+    assert await storage.rated_and_dismissed(ADA.user_id) == ({1: 4.5, 2: 4.0, 3: 3.5}, set())
+    change = await storage.undo(ADA.user_id)
+    assert change is not None and change.kind == "imported" and len(change.films) == 3
+    assert await storage.rating_count(ADA.user_id) == 0

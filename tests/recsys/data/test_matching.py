@@ -112,3 +112,10 @@ def test_a_film_named_by_its_subtitle_and_how_each_was_found() -> None:
     assert matcher.match_how(Entry("x", None, 113277)) == (2, "imdb")
     assert matcher.match_how(Entry("Heat", 1996)) == (2, "title")
     assert matcher.match_how(Entry("The Shawshank Redemptoin", 1995)) == (3, "spelling")
+
+
+def test_an_entry_whose_imdb_id_differs_from_the_films_is_another_film() -> None:
+    matcher = Matcher([(1, "Heat (1986)", None, 91183), (2, "Alien (1979)", None, None)])
+    assert matcher.match(Entry("Heat", 1986, imdb_id=12345)) is None
+    assert matcher.match(Entry("Heat", 1986)) == 1
+    assert matcher.match(Entry("Alien", 1979, imdb_id=78748)) == 2  # the film has no link
