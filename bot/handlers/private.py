@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Message, Update
 from telegram.constants import ChatType
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot import telegram_io
+from bot.imports import BadImport
 from bot.replies import EXPIRED, Person, notice
 from bot.runtime import RESOURCES_KEY, Resources
+
+log = logging.getLogger(__name__)
 
 
 def _resources(context: ContextTypes.DEFAULT_TYPE) -> Resources:
@@ -66,8 +72,12 @@ async def document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     sent = message.document
 
     async def download() -> bytes:
-        file = await context.bot.get_file(sent.file_id)
-        return bytes(await file.download_as_bytearray())
+        try:
+            file = await context.bot.get_file(sent.file_id)
+            return bytes(await file.download_as_bytearray())
+        except TelegramError as error:  # "file is too big", a network failure
+            log.warning("could not fetch a document: %s", error)
+            raise BadImport("I could not fetch that file from Telegram: send it again.") from None
 
     chat = _resources(context).chat
     for reply in await chat.document(

@@ -1,5 +1,6 @@
 """Every change a user makes can be taken back, through the real bot over HTTP (issue 15.2,
-15.4): a deleted rating asks first and /undo puts it back; a rated film leaves the watchlist."""
+15.4, 18.1): a deleted rating asks first and /undo puts it back; a rated film leaves the
+watchlist; a Letterboxd export sent as a document is imported, and undone, whole."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import zipfile
 from botprocess import BotProcess
 from conftest import STARTUP_S
 
-from tests.fakebotapi import FakeBotApi
+from tests.fakebotapi import FakeBotApi, Fault
 
 DANA = 111
 STAR_WARS, TOY_STORY = 50, 1
@@ -117,4 +118,11 @@ async def test_a_letterboxd_zip_sent_as_a_document_is_imported_and_undone_whole(
     refused = await eve.wait_for_message(lambda m: "over 5 MB" in (m.text or ""))
     assert refused.text == "That file is over 5 MB: send only the ratings CSV."
     assert len(server.downloads) == 1 and server.calls("getFile")[0].params["file_id"]
+    assert stored(db, 112) == {}
+
+    # Telegram will not hand the file over: one line, nothing stored.
+    server.inject("getFile", Fault(error_code=400, description="Bad Request: file is too big"))
+    await eve.send_document("ratings.csv", LETTERBOXD)
+    failed = await eve.wait_for_message(lambda m: "fetch" in (m.text or ""))
+    assert failed.text == "I could not fetch that file from Telegram: send it again."
     assert stored(db, 112) == {}
