@@ -244,3 +244,9 @@ async def test_imdb_ids_match_through_the_catalogues_links(storage: Storage) -> 
     change = await storage.undo(ADA.user_id)
     assert change is not None and change.kind == "imported" and len(change.films) == 3
     assert await storage.rating_count(ADA.user_id) == 0
+
+
+async def test_titles_from_the_file_are_shown_literally(chat: Chat) -> None:
+    hostile = b'Date,Name,Year,Letterboxd URI,Rating\n,Fargo,1996,,4\n,"<b>Evil</b> & Co",1999,,3\n'
+    text = await send(chat, "ratings.csv", hostile)
+    assert "&lt;b&gt;Evil&lt;/b&gt; &amp; Co (1999)" in text and "<b>Evil" not in text
