@@ -235,9 +235,18 @@ class MyRatings(_Action):
 
 @dataclass(frozen=True, slots=True)
 class DeleteRating(_Action):
-    """Delete one rating from the list: ``dr1:<item>``."""
+    """Ask before deleting one rating from the list: ``dr1:<item>``."""
 
     TAG: ClassVar[str] = "dr1"
+    CODECS: ClassVar[tuple[_Codec, ...]] = (ID,)
+    item_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteRatingConfirm(_Action):
+    """Yes, delete that rating (/undo still puts it back): ``dy1:<item>``."""
+
+    TAG: ClassVar[str] = "dy1"
     CODECS: ClassVar[tuple[_Codec, ...]] = (ID,)
     item_id: int
 
@@ -310,6 +319,7 @@ Action = (
     | NotInterested
     | MyRatings
     | DeleteRating
+    | DeleteRatingConfirm
     | ForgetConfirm
     | ForgetCancel
     | NightJoin
@@ -332,6 +342,7 @@ ACTIONS: Final[tuple[type[_Action], ...]] = (
     NotInterested,
     MyRatings,
     DeleteRating,
+    DeleteRatingConfirm,
     ForgetConfirm,
     ForgetCancel,
     NightJoin,

@@ -192,6 +192,55 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         ) WITHOUT ROWID
         """,
     ),
+    # 8: the change journal (bot/storage/journal.py) replaces the answer log, so that /undo
+    # takes back any change (a deleted rating, a watchlist edit, a whole import of many films)
+    # and not only the last rating or dismissal. The answers logged so far carry over.
+    (
+        """
+        CREATE TABLE journal (
+            user_id         INTEGER NOT NULL REFERENCES users (user_id) ON DELETE CASCADE,
+            seq             INTEGER NOT NULL,
+            change_id       INTEGER NOT NULL,
+            kind            TEXT    NOT NULL CHECK (kind IN ('rated', 'unseen',
+                                'not_interested', 'skipped', 'deleted', 'listed', 'unlisted',
+                                'imported')),
+            item_id         INTEGER NOT NULL,
+            prev_stars      REAL,
+            prev_dismissal  TEXT CHECK (prev_dismissal IN ('unseen', 'not_interested', 'skipped')),
+            prev_created_at INTEGER,
+            prev_updated_at INTEGER,
+            answer          INTEGER NOT NULL CHECK (answer IN (0, 1)),
+            listing         INTEGER NOT NULL CHECK (listing IN (0, 1)),
+            prev_listed_at  INTEGER,
+            made_at         INTEGER NOT NULL,
+            CHECK (prev_stars IS NULL OR prev_dismissal IS NULL),
+            CHECK (change_id <= seq),
+            PRIMARY KEY (user_id, seq)
+        ) WITHOUT ROWID
+        """,
+        # The answer log never touched the watchlist: its rows leave the watchlist alone.
+        """
+        INSERT INTO journal (user_id, seq, change_id, kind, item_id, prev_stars, prev_dismissal,
+                             prev_created_at, prev_updated_at, answer, listing, made_at)
+        SELECT user_id, seq, seq, kind, item_id, prev_stars, prev_dismissal, prev_created_at,
+               prev_updated_at, 1, 0, answered_at
+        FROM answers
+        """,
+        "DROP TRIGGER answers_keep_recent",
+        "DROP TABLE answers",
+        # Keep about the last 100 changes per user, checked when every 32nd change begins (an
+        # import is one change of many rows: it is pruned whole, never in part).
+        """
+        CREATE TRIGGER journal_keep_recent AFTER INSERT ON journal
+        WHEN NEW.seq = NEW.change_id AND NEW.seq % 32 = 0
+        BEGIN
+            DELETE FROM journal
+            WHERE user_id = NEW.user_id
+              AND change_id < (SELECT change_id FROM journal WHERE user_id = NEW.user_id
+                               GROUP BY change_id ORDER BY change_id DESC LIMIT 1 OFFSET 99);
+        END
+        """,
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -6,8 +6,10 @@ from __future__ import annotations
 from bot import callbacks as cb
 from bot.command import Command, menu
 from bot.filters import Filter, FilterError, parse_filter
+from bot.imports import views as import_views
 from bot.private import views
-from bot.replies import Person, Reply, escape, film_html, film_label
+from bot.private.undo import undone_text
+from bot.replies import Person, Reply, escape, film_label
 from bot.service import PERSONAL_AFTER, Film, MovieService
 
 MAX_TEXT = 200  # longer messages are not titles
@@ -95,6 +97,10 @@ async def undo(service: MovieService, person: Person, args: str) -> list[Reply]:
     return [Reply(await undo_text(service, person.user_id))]
 
 
+async def import_ratings(service: MovieService, person: Person, args: str) -> list[Reply]:
+    return [import_views.how_to()]
+
+
 async def forget(service: MovieService, person: Person, args: str) -> list[Reply]:
     return [views.forget_prompt()]
 
@@ -128,15 +134,7 @@ async def undo_text(service: MovieService, user_id: int) -> str:
     undone = await service.undo(user_id)
     if undone is None:
         return "Nothing to undo."
-    answer, film = undone
-    name = film_html(film) if film else "that film"
-    what = {
-        "rated": "your rating of",
-        "unseen": "“haven't seen” for",
-        "not_interested": "“not interested” for",
-        "skipped": "the skip of",
-    }[answer.kind]
-    return f"Took back {what} {name}."
+    return undone_text(*undone)
 
 
 def short(text: str, limit: int = 32) -> str:
@@ -156,8 +154,9 @@ PRIVATE: tuple[Command, ...] = (
     Command("watchlist", "films you saved for later", "private", watchlist),
     Command("myratings", "your ratings: change or delete them", "private", my_ratings),
     Command("map", "a map of the films you rated and the ones I suggest", "private", taste_map),
-    Command("undo", "take back your last answer", "private", undo),
+    Command("undo", "take back your last change (a rating, a delete, an import…)", "private", undo),
     Command("export", "your ratings as a CSV file", "private", export),
+    Command("import", "bring ratings from Letterboxd, IMDb or a CSV", "private", import_ratings),
     Command("forget", "delete everything I know about you", "private", forget),
     Command("help", "what I can do", "private", help),
 )

@@ -15,6 +15,7 @@ from bot.service import (
     PERSONAL_AFTER,
     Card,
     Film,
+    RatedFilm,
     RatingsPage,
     RecommendationPage,
 )
@@ -196,6 +197,21 @@ def my_ratings(page: RatingsPage) -> Reply:
             ]
         )
     return Reply("\n".join(lines), buttons + _pager(page.page, page.pages, cb.MyRatings))
+
+
+def delete_prompt(rated: RatedFilm) -> Reply:
+    """Asked before a rating is deleted: one tap (or one typed digit in the console) must
+    not delete it unasked."""
+    film = rated.film
+    return Reply(
+        f"Delete your rating of {film_html(film)} ({stars_text(rated.stars)})? /undo puts it back.",
+        [
+            [
+                Button("Yes, delete it", cb.build(cb.DeleteRatingConfirm(film.item_id))),
+                Button("Keep it", cb.build(cb.MyRatings(0))),
+            ]
+        ],
+    )
 
 
 def _pager(page: int, pages: int, to: Callable[[int], cb.Action]) -> list[list[Button]]:

@@ -30,7 +30,7 @@ from bot.service.types import (
     RecommendationPage,
     UnknownFilm,
 )
-from bot.storage import Answer, DismissKind, Rating, Storage
+from bot.storage import Change, DismissKind, Rated, Rating, Storage
 from recsys import FactorModel, UserVector
 from recsys.data import Catalog
 from recsys.elicit import next_items
@@ -174,10 +174,11 @@ class MovieService:
             await self.storage.rating(user_id, item_id),
         )
 
-    async def rate(self, user_id: int, item_id: int, stars: float) -> float | None:
-        """Store a rating (committed on return); the previous stars, if any."""
+    async def rate(self, user_id: int, item_id: int, stars: float) -> Rated:
+        """Store a rating (committed on return): the previous stars, if any, and whether the
+        film left the watchlist."""
         self.film(item_id)
-        return await self.storage.rate(user_id, item_id, stars)
+        return await self.storage.rate_film(user_id, item_id, stars)
 
     async def dismiss(self, user_id: int, item_id: int, kind: DismissKind) -> bool:
         """Record a dismissal; False, and nothing changed, for a film the user has rated (an
@@ -188,12 +189,13 @@ class MovieService:
         await self.storage.dismiss(user_id, item_id, kind)
         return True
 
-    async def undo(self, user_id: int) -> tuple[Answer, Film | None] | None:
-        answer = await self.storage.undo(user_id)
-        if answer is None:
+    async def undo(self, user_id: int) -> tuple[Change, dict[int, Film]] | None:
+        """Take back the user's latest change; with the catalogue's films it put back."""
+        change = await self.storage.undo(user_id)
+        if change is None:
             return None
-        film = self.film(answer.item_id) if answer.item_id in self.catalog else None
-        return answer, film
+        films = {r.item_id: self.film(r.item_id) for r in change.films if r.item_id in self.catalog}
+        return change, films
 
     async def rating_count(self, user_id: int) -> int:
         return await self.storage.rating_count(user_id)
@@ -286,8 +288,8 @@ class MovieService:
         return [self.film(i) for i in await self.storage.watchlist(user_id) if i in self.catalog]
 
     async def not_interested(self, user_id: int, item_id: int) -> None:
+        """Hide a film for good (it also leaves the watchlist, in the same change)."""
         await self.dismiss(user_id, item_id, "not_interested")
-        await self.storage.watchlist_remove(user_id, item_id)
 
     async def my_ratings(self, user_id: int, page: int = 0, per_page: int = 8) -> RatingsPage:
         total = await self.storage.rating_count(user_id)
@@ -299,7 +301,13 @@ class MovieService:
         ]
         return RatingsPage(items, page, pages, total)
 
-    async def delete_rating(self, user_id: int, item_id: int) -> bool:
+    async def rated_film(self, user_id: int, item_id: int) -> RatedFilm | None:
+        """The film with the user's stars, or None when they have not rated it."""
+        stars = await self.storage.rating(user_id, item_id)
+        return None if stars is None else RatedFilm(self.film(item_id), stars)
+
+    async def delete_rating(self, user_id: int, item_id: int) -> float | None:
+        """Delete a rating (undoable); the stars it had, or None when there was none."""
         return await self.storage.delete_rating(user_id, item_id)
 
     async def forget(self, user_id: int) -> bool:

@@ -18,6 +18,7 @@ from bot.callbacks import (
     MAX_PAGE,
     Action,
     DeleteRating,
+    DeleteRatingConfirm,
     Dismiss,
     Done,
     ForgetCancel,
@@ -62,6 +63,7 @@ any_action: st.SearchStrategy[Action] = st.one_of(
     st.builds(NotInterested, ids),
     st.builds(MyRatings, pages),
     st.builds(DeleteRating, ids),
+    st.builds(DeleteRatingConfirm, ids),
     st.just(ForgetConfirm()),
     st.just(ForgetCancel()),
     st.builds(NightJoin, ids),
@@ -77,6 +79,7 @@ LARGEST: list[Action] = [
     NightVote(MAX_ID, MAX_ID),
     MyRatings(MAX_PAGE),
     DeleteRating(MAX_ID),
+    DeleteRatingConfirm(MAX_ID),
     WatchRemove(MAX_ID, MAX_PAGE),
 ]
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .formatting import utf16_length
-from .records import CallbackAnswer, CallbackQuery, ChatType, FakeChat, FakeMessage
+from .records import CallbackAnswer, CallbackQuery, ChatType, FakeChat, FakeMessage, StoredFile
 from .state import TelegramState
 
 MessagePredicate = Callable[[FakeMessage], object]
@@ -108,6 +108,21 @@ class FakeUser:
         message = self._state.post(
             target, self.to_api(), text=text, entities=entities, reply_to=reply_to
         )
+        self._state.push_update("message", message.to_api())
+        return message
+
+    async def send_document(
+        self, file_name: str, data: bytes, *, mime_type: str | None = None
+    ) -> FakeMessage:
+        """Send a file to the bot's private chat, as Telegram delivers it: a message whose
+        ``document`` carries a file_id (and file_size) that getFile and the file URL serve."""
+        stored = self._state.store_file(
+            StoredFile(
+                f"doc-{self._state.serial()}", f"ud{self._state.serial()}", file_name,
+                mime_type, data,
+            )
+        )  # fmt: skip
+        message = self._state.post(self.chat, self.to_api(), document=stored)
         self._state.push_update("message", message.to_api())
         return message
 

@@ -54,6 +54,8 @@ class FakeBotApi:
         )
         self.requests: list[ApiRequest] = []
         """Every request with a valid token, in arrival order."""
+        self.downloads: list[str] = []
+        """The file_id of every file the bot downloaded, in order."""
         self.internal_errors: list[Exception] = []
         """Exceptions inside the fake itself (answered with a 500); tests assert it is empty."""
         self.observers: list[Callable[[ApiRequest, bool], None]] = []
@@ -71,6 +73,7 @@ class FakeBotApi:
         (it appends the token)."""
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/documents/{file_id}", self._download)
         # handler_cancellation: a long poll whose client went away stops waiting.
         self._runner = web.AppRunner(
             app,
@@ -184,6 +187,17 @@ class FakeBotApi:
         for observe in self.observers:
             observe(logged, response.status == 200)
         return response
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """A file's bytes, as Telegram serves them after getFile; every download is logged."""
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401, text="Unauthorized")
+        stored = self.state.files.get(request.match_info["file_id"])
+        if stored is None:
+            return web.Response(status=404, text="Not Found")
+        self.downloads.append(stored.file_id)
+        self.state.signal.notify()
+        return web.Response(body=stored.data, content_type="application/octet-stream")
 
     async def _answer(
         self, name: str, values: dict[str, Any], files: dict[str, UploadedFile]
