@@ -32,6 +32,7 @@ from bot.service.types import (
 )
 from bot.storage import Answer, DismissKind, Rating, Storage
 from recsys import FactorModel, UserVector
+from recsys.alike import Alike, genre_bits
 from recsys.data import Catalog
 from recsys.elicit import next_items
 from recsys.plots import build_user_map, png_bytes
@@ -70,6 +71,8 @@ class MovieService:
         self.genres = catalog.all_genres
         self._films: dict[int, Film] = {}
         self._catalogued_for: tuple[FactorModel, np.ndarray | None] | None = None
+        self._genre_bits = genre_bits(catalog)
+        self._alike: Alike | None = None
         self._registered: dict[int, tuple[str, str | None, float]] = {}
         """user id -> (first name, language, monotonic time) of the last write by register."""
 
@@ -264,12 +267,18 @@ class MovieService:
 
         return await asyncio.to_thread(draw)
 
+    def alike(self, model: FactorModel) -> Alike:
+        """Films alike under ``model`` (built once per model: a pass over the catalogue)."""
+        if self._alike is None or self._alike.model is not model:
+            self._alike = Alike(model, self.catalog, self._genre_bits)
+        return self._alike
+
     async def similar(self, item_id: int, n: int = 10) -> list[Film]:
         model = self.model
         if model.items.row(item_id) is None:
             return []
-        ids, _ = model.similar_items(item_id, n=n * 2)
-        return [self.film(int(i)) for i in ids if int(i) in self.catalog][:n]
+        ids, _ = self.alike(model).similar(item_id, n)
+        return [self.film(int(i)) for i in ids]
 
     def search(self, query: str, limit: int = 8) -> list[Film]:
         return [self.film(i) for i in self.titles.search(query, limit)]
