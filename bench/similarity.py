@@ -38,6 +38,17 @@ def held_out_users(ratings: pd.DataFrame, share: int = 5) -> np.ndarray:
     return held
 
 
+def trained_without_held_out() -> tuple[FactorModel, Catalog, pd.DataFrame]:
+    """(model trained on the other users, catalogue, the held-out users' ratings)."""
+    data = movielens_100k()
+    ratings, catalog = data.ratings, data.catalog
+    held = held_out_users(ratings)
+    started = time.perf_counter()
+    model = Trainer(TrainConfig()).fit(ratings[~held], catalog.genres_by_item())
+    print(f"trained on {int((~held).sum())} ratings in {time.perf_counter() - started:.0f} s")
+    return model, catalog, ratings[held]
+
+
 def measure(
     neighbours: Neighbours, model: FactorModel, catalog: Catalog, test: pd.DataFrame
 ) -> dict[str, float]:
@@ -73,13 +84,7 @@ def measure(
 
 
 def main() -> None:
-    data = movielens_100k()
-    ratings, catalog = data.ratings, data.catalog
-    held = held_out_users(ratings)
-    started = time.perf_counter()
-    model = Trainer(TrainConfig()).fit(ratings[~held], catalog.genres_by_item())
-    print(f"trained on {int((~held).sum())} ratings in {time.perf_counter() - started:.0f} s")
-    test = ratings[held]
+    model, catalog, test = trained_without_held_out()
     served = Alike(model, catalog)
     fallback = Alike(replace(model, similar=None), catalog)
 
@@ -126,7 +131,8 @@ def _trained_only(model: FactorModel, item: int) -> np.ndarray:
     assert model.similar is not None
     row = model.items.row(item)
     rows, _ = model.similar.of(row if row is not None else 0)
-    return model.item_ids[rows[:10]]
+    ids: np.ndarray = model.item_ids[rows[:10]]
+    return ids
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from bot.service import (
     RatingsPage,
     RecommendationPage,
 )
+from recsys.serving import LIKELY_STARS
 
 
 def lookup_url(film: Film) -> str:
@@ -102,6 +103,8 @@ def done(rated: int) -> Reply:
 def recommendations(page: RecommendationPage, filter_key: str | None) -> Reply:
     described = page.filter.describe()
     if not page.items:
+        if page.left_out:
+            return Reply(escape(narrow(page.left_out, 0, described)))
         if described:
             return Reply(
                 f"I have nothing left to suggest in {escape(described)}. Try another filter."
@@ -127,6 +130,8 @@ def recommendations(page: RecommendationPage, filter_key: str | None) -> Reply:
                 Button("Not interested", cb.build(cb.NotInterested(i))),
             ]
         )
+    if page.left_out and not page.has_more:
+        lines += ["", escape(narrow(page.left_out, start + len(page.items), described))]
     if not page.personal:
         lines += [
             "",
@@ -135,6 +140,17 @@ def recommendations(page: RecommendationPage, filter_key: str | None) -> Reply:
     if page.has_more:
         buttons.append([Button("More", cb.build(cb.RecMore(page.page + 1, filter_key)))])
     return Reply("\n".join(lines), buttons)
+
+
+def narrow(left_out: int, shown: int, described: str) -> str:
+    """Why a list is short: the rest of what the filter allows looks like a miss."""
+    where = f" in {described}" if described else ""
+    rest = f"the other {left_out} I expect" if shown else f"all {left_out} I have left I expect"
+    fit = f"Only {shown} film{'s' * (shown != 1)}" if shown else "Nothing"
+    widen = " Try a wider filter." if described else " Rate more films and I will find others."
+    verb = "looks" if shown <= 1 else "look"
+    under = stars_text(LIKELY_STARS)
+    return f"{fit}{where} {verb} like a good fit: {rest} you to rate under {under}.{widen}"
 
 
 def film_list(title: str, films: list[Film], empty: str) -> Reply:

@@ -36,7 +36,13 @@ from recsys.alike import Alike, genre_bits
 from recsys.data import Catalog
 from recsys.elicit import next_items
 from recsys.plots import build_user_map, png_bytes
-from recsys.serving import because, known_films, likely_liked_first, rating_arrays
+from recsys.serving import (
+    because,
+    by_predicted_stars,
+    known_films,
+    rating_arrays,
+    without_unlikely,
+)
 
 log = logging.getLogger(__name__)
 
@@ -228,11 +234,14 @@ class MovieService:
         if candidates is None:
             candidates = self._catalogued(model)
         want = (page + 1) * PAGE_SIZE + 1
+        # The rank head picks each page's films (it ranks far better than stars), films
+        # predicted under 3 stars are left out, and a page goes by the stars shown beside its
+        # films: order and number agree on screen (recsys/serving.py, bench/calibration.py).
         ids, _ = model.recommend(vector, n=want * 3, exclude=exclude, candidates=candidates)
-        ids = likely_liked_first(model, vector, ids)[:want]
-        shown = ids[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-        stars = model.predict(vector, shown)
-        reasons = because(model, shown, rated_ids, rated_stars) if personal else {}
+        ids, left_out = without_unlikely(model, vector, ids)
+        ids = ids[:want]
+        shown, stars = by_predicted_stars(model, vector, ids[page * PAGE_SIZE : want - 1])
+        reasons = because(self.alike(model), shown, rated_ids, rated_stars) if personal else {}
         items = [
             Recommendation(self.film(int(i)), float(s), self._titles(reasons.get(int(i), [])))
             for i, s in zip(shown, stars, strict=True)
@@ -244,6 +253,7 @@ class MovieService:
             personal,
             len(ratings),
             filter,
+            left_out,
         )
 
     def _titles(self, item_ids: list[int]) -> tuple[str, ...]:
