@@ -64,20 +64,14 @@ def fit_similar(
     user_count = np.bincount(train.user_rows, minlength=train.n_users)
     user_sum = np.bincount(train.user_rows, train.ratings, minlength=train.n_users)
     user_mean = (user_sum / np.maximum(user_count, 1)).astype(np.float32)
-    kept = column[train.item_rows] >= 0
+    kept = np.flatnonzero(column[train.item_rows] >= 0)
+    if not (np.diff(train.user_rows[kept]) >= 0).all():  # rating files come in user order
+        kept = kept[np.argsort(train.user_rows[kept], kind="stable")]
     users = train.user_rows[kept]
     cols = column[train.item_rows[kept]]
     centred = train.ratings[kept] - user_mean[users]
-
+    del kept
     norms = np.sqrt(np.bincount(cols, centred * centred, minlength=n_films)) + 1e-9
-    index = torch.from_numpy(np.vstack([cols, users]))
-    shape = (n_films, train.n_users)
-    values = torch.sparse_coo_tensor(
-        index, torch.from_numpy(centred), shape, check_invariants=True
-    ).coalesce()
-    rated = torch.sparse_coo_tensor(
-        index, torch.ones(len(cols)), shape, check_invariants=True
-    ).coalesce()
     inverse_norm = torch.from_numpy((1.0 / norms).astype(np.float32))
 
     width = min(k, max(n_films - 1, 0))
@@ -85,27 +79,79 @@ def fit_similar(
     out_scores = np.zeros((n_items, k), np.float32)
     if width == 0:
         return SimilarFilms(out_rows, out_scores)
+    best = _Best(n_films, width)
     dense_values = torch.zeros(train.n_users, _CHUNK)
     dense_rated = torch.zeros(train.n_users, _CHUNK)
     for start in range(0, n_films, _CHUNK):
         stop = min(start + _CHUNK, n_films)
-        inside = (cols >= start) & (cols < stop)
+        # The matrix is symmetric: each block meets only itself and the films after it, and
+        # ratings of earlier films are dropped as the blocks move on.
+        if start > 0:
+            later = cols >= start
+            users, cols, centred = users[later], cols[later], centred[later]
+        # Entries in user order, so the dense rows stream through the cache (as in
+        # recsys/neighbours.py: 4x faster than film order).
+        index = torch.from_numpy(np.vstack([cols - start, users]))
+        shape = (n_films - start, train.n_users)
+        values = torch.sparse_coo_tensor(
+            index, torch.from_numpy(centred), shape, check_invariants=True
+        )
+        rated = torch.sparse_coo_tensor(index, torch.ones(len(cols)), shape, check_invariants=True)
+        del index
+        inside = cols < stop
         at = (torch.from_numpy(users[inside]), torch.from_numpy(cols[inside] - start))
         block_values = dense_values[:, : stop - start].zero_()
         block_values[at] = torch.from_numpy(centred[inside])
         block_rated = dense_rated[:, : stop - start].zero_()
         block_rated[at] = 1.0
-        # (all films × block): sums over the users who rated both films.
-        numerator = torch.sparse.mm(values, block_values)
+        # (films from ``start`` on × block): sums over the users who rated both films.
+        similarity = torch.sparse.mm(values, block_values)
         common = torch.sparse.mm(rated, block_rated)
-        similarity = numerator.mul_(inverse_norm[:, None]).mul_(inverse_norm[None, start:stop])
+        del values, rated
+        similarity.mul_(inverse_norm[start:, None]).mul_(inverse_norm[None, start:stop])
         similarity.mul_(common.div_(common.add(shrinkage)))
-        similarity[torch.arange(start, stop), torch.arange(stop - start)] = -np.inf  # itself
-        top = similarity.topk(width, dim=0)
-        block_films = films[start:stop]
-        out_rows[block_films, :width] = films[top.indices.numpy().T]
-        out_scores[block_films, :width] = top.values.numpy().T
+        diagonal = torch.arange(stop - start)
+        similarity[diagonal, diagonal] = -np.inf  # a film is not like itself
+        best.merge(start, stop, similarity)
+    scores, columns = best.result()
+    out_rows[films] = np.where(columns >= 0, films[np.maximum(columns, 0)], -1)
+    out_scores[films] = scores
     positive = out_scores > 0  # a film rated oppositely is not "like" it
     out_rows[~positive] = -1
     out_scores[~positive] = 0.0
     return SimilarFilms(out_rows, out_scores)
+
+
+class _Best:
+    """Each film's ``width`` most similar films so far, as blocks of the matrix come in."""
+
+    def __init__(self, n_films: int, width: int) -> None:
+        self.width = width
+        self.scores = torch.full((n_films, width), -np.inf)
+        self.columns = torch.full((n_films, width), -1, dtype=torch.int64)
+
+    def merge(self, start: int, stop: int, similarity: torch.Tensor) -> None:
+        """Take in ``similarity`` (films from ``start`` on × films ``start:stop``): the block's
+        films meet every film from ``start`` on in its columns, and the films after the block
+        meet the block's films in its rows (the block against itself only once)."""
+        top = similarity.topk(min(self.width, similarity.shape[0]), dim=0)
+        self._update(slice(start, stop), top.values.T, top.indices.T + start)
+        if stop < self.scores.shape[0]:
+            rows = similarity[stop - start :]
+            top = rows.topk(min(self.width, stop - start), dim=1)
+            self._update(slice(stop, None), top.values, top.indices + start)
+
+    def _update(self, films: slice, scores: torch.Tensor, columns: torch.Tensor) -> None:
+        all_scores = torch.cat([self.scores[films], scores], dim=1)
+        all_columns = torch.cat([self.columns[films], columns], dim=1)
+        top = all_scores.topk(self.width, dim=1)
+        self.scores[films] = top.values
+        self.columns[films] = all_columns.gather(1, top.indices)
+
+    def result(self) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, columns), best first; columns -1 and scores 0 where there are fewer."""
+        scores = self.scores.numpy().copy()
+        columns = self.columns.numpy().astype(np.int64)
+        empty = ~np.isfinite(scores)
+        scores[empty], columns[empty] = 0.0, -1
+        return scores, columns

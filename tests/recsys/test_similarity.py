@@ -7,8 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from recsys import FactorModel
+from recsys import FactorModel, similarity
 from recsys.interactions import Interactions
 from recsys.similarity import fit_similar
 
@@ -45,12 +46,16 @@ def brute_force(train: Interactions, shrinkage: float) -> np.ndarray:
     return similarity
 
 
-def test_lists_are_the_most_similar_films_by_the_formula() -> None:
+@pytest.mark.parametrize("chunk", [512, 7])  # one block, and blocks that meet each other
+def test_lists_are_the_most_similar_films_by_the_formula(
+    chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(similarity, "_CHUNK", chunk)
     train = ratings()
     expected = brute_force(train, 5.0)
-    similar = fit_similar(train, k=6, shrinkage=5.0)
+    found = fit_similar(train, k=6, shrinkage=5.0)
     for row in range(train.n_items):
-        rows, scores = similar.of(row)
+        rows, scores = found.of(row)
         want = np.sort(expected[row])[::-1][:6]
         want = want[want > 0]  # films rated oppositely are never "alike"
         np.testing.assert_allclose(scores, want, rtol=1e-4, atol=1e-6)
@@ -58,7 +63,10 @@ def test_lists_are_the_most_similar_films_by_the_formula() -> None:
         assert row not in rows
 
 
-def test_only_the_most_rated_films_get_lists_among_themselves() -> None:
+def test_only_the_most_rated_films_get_lists_among_themselves(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(similarity, "_CHUNK", 3)
     train = ratings(1)
     counts = np.bincount(train.item_rows, minlength=train.n_items)
     top = set(np.argsort(-counts, kind="stable")[:10].tolist())
