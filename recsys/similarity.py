@@ -114,8 +114,8 @@ def fit_similar(
         similarity[diagonal, diagonal] = -np.inf  # a film is not like itself
         best.merge(start, stop, similarity)
     scores, columns = best.result()
-    out_rows[films] = np.where(columns >= 0, films[np.maximum(columns, 0)], -1)
-    out_scores[films] = scores
+    out_rows[films, :width] = np.where(columns >= 0, films[np.maximum(columns, 0)], -1)
+    out_scores[films, :width] = scores
     positive = out_scores > 0  # a film rated oppositely is not "like" it
     out_rows[~positive] = -1
     out_scores[~positive] = 0.0

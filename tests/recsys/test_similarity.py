@@ -79,6 +79,14 @@ def test_only_the_most_rated_films_get_lists_among_themselves(
             assert len(rows) == 0
 
 
+def test_fewer_films_than_k_leave_the_rest_of_each_list_empty() -> None:
+    train = ratings()
+    found = fit_similar(train, k=train.n_items + 5, shrinkage=5.0)
+    assert found.rows.shape == (train.n_items, train.n_items + 5)
+    assert (found.rows[:, train.n_items - 1 :] == -1).all()
+    assert len(found.of(0)[0]) > 0
+
+
 def test_the_model_file_keeps_the_lists(small_model: FactorModel, tmp_path: Path) -> None:
     assert small_model.similar is not None
     small_model.save(tmp_path / "m.safetensors")
