@@ -80,8 +80,9 @@ def fit_similar(
     if width == 0:
         return SimilarFilms(out_rows, out_scores)
     best = _Best(n_films, width)
-    dense_values = torch.zeros(train.n_users, _CHUNK)
-    dense_rated = torch.zeros(train.n_users, _CHUNK)
+    # One dense (users × block) buffer, reused: first the block's residuals, then whether each
+    # user rated each film (400 MB at 200k users; two took twice that).
+    buffer = torch.zeros(train.n_users, _CHUNK)
     for start in range(0, n_films, _CHUNK):
         stop = min(start + _CHUNK, n_films)
         # The matrix is symmetric: each block meets only itself and the films after it, and
@@ -100,13 +101,12 @@ def fit_similar(
         del index
         inside = cols < stop
         at = (torch.from_numpy(users[inside]), torch.from_numpy(cols[inside] - start))
-        block_values = dense_values[:, : stop - start].zero_()
-        block_values[at] = torch.from_numpy(centred[inside])
-        block_rated = dense_rated[:, : stop - start].zero_()
-        block_rated[at] = 1.0
+        block = buffer[:, : stop - start].zero_()
+        block[at] = torch.from_numpy(centred[inside])
         # (films from ``start`` on × block): sums over the users who rated both films.
-        similarity = torch.sparse.mm(values, block_values)
-        common = torch.sparse.mm(rated, block_rated)
+        similarity = torch.sparse.mm(values, block)
+        block[at] = 1.0
+        common = torch.sparse.mm(rated, block)
         del values, rated
         similarity.mul_(inverse_norm[start:, None]).mul_(inverse_norm[None, start:stop])
         similarity.mul_(common.div_(common.add(shrinkage)))
