@@ -8,7 +8,7 @@ answers; the maths lives here.
 
 How a list agrees with itself (issue 15.5, measured by bench/calibration.py): the rank head
 chooses which films make each page of ten, as it ranks far better than predicted stars; films
-the star head expects the user to rate under 3 are left out (7 of 24 shown were liked);
+the star head expects the user to rate under 3 (or their own mean, if lower) are left out;
 within a page films go by predicted stars, the number shown beside them, so the order and the
 number never disagree on one screen, and precision@10 is that of the rank head's top ten. A
 liked film explains a pick only when it is among the pick's nearest films (recsys/alike.py).
@@ -25,7 +25,8 @@ from recsys.data.types import Catalog
 from recsys.model import FactorModel, UserVector
 
 LIKED_STARS = 4.0  # a rating from which a film counts as liked (and may explain a pick)
-LIKELY_STARS = 3.0  # predicted stars under which a film is left out of a recommendation list
+LIKELY_STARS = 3.0  # predicted stars under which a film is left out of a list (or the user's mean)
+LOOK_AT_MOST = 2000  # films ranked, at most, in search of a page of likely liked ones
 BECAUSE = 2  # liked films named as the reason for one pick
 BECAUSE_USES = 2  # picks one liked film may explain on a page: more reads as a generic excuse
 
@@ -49,14 +50,45 @@ def rating_arrays(pairs: Sequence[tuple[int, float]]) -> tuple[np.ndarray, np.nd
 
 
 def without_unlikely(
-    model: FactorModel, vector: UserVector | None, ids: np.ndarray, threshold: float = LIKELY_STARS
+    model: FactorModel, vector: UserVector | None, ids: np.ndarray
 ) -> tuple[np.ndarray, int]:
-    """``ids`` in their order without the films predicted under ``threshold`` stars, and how
-    many were left out: "you will probably watch it" is not enough to be recommended."""
+    """``ids`` in their order without the films predicted under :func:`dislike_below`, and
+    how many were left out: "you will probably watch it" is not enough to be recommended."""
     if len(ids) == 0:
         return ids, 0
-    keep = model.predict(vector, ids) >= threshold
+    keep = model.predict(vector, ids) >= dislike_below(vector)
     return ids[keep], int((~keep).sum())
+
+
+def dislike_below(vector: UserVector | None) -> float:
+    """Predicted stars under which a film is taken for one the user would dislike:
+    :data:`LIKELY_STARS`, or the user's own mean rating where that is lower (someone who gives
+    most films 1 or 2 stars would otherwise be left with nothing)."""
+    if vector is None or len(vector.rated_stars) == 0:
+        return LIKELY_STARS
+    return min(LIKELY_STARS, float(np.mean(vector.rated_stars)))
+
+
+def likely_liked(
+    model: FactorModel,
+    vector: UserVector | None,
+    want: int,
+    *,
+    exclude: np.ndarray | None = None,
+    candidates: np.ndarray | None = None,
+    most: int = LOOK_AT_MOST,
+) -> tuple[np.ndarray, int]:
+    """The first ``want`` films in the rank head's order (or fewer, when the candidates run
+    out) that are not predicted under :data:`LIKELY_STARS`, and how many were left out on the
+    way. Ranks three times ``want`` first and more while too many are left out, up to
+    ``most`` films: "only 4 films look like a good fit" must not mean "of the first 33"."""
+    n = min(want * 3, most)
+    while True:
+        ids, _ = model.recommend(vector, n=n, exclude=exclude, candidates=candidates)
+        kept, left_out = without_unlikely(model, vector, ids)
+        if len(kept) >= want or len(ids) < n or n >= most:
+            return kept[:want], left_out
+        n = min(n * 4, most)
 
 
 def by_predicted_stars(

@@ -19,7 +19,6 @@ from bot.service import (
     RatingsPage,
     RecommendationPage,
 )
-from recsys.serving import LIKELY_STARS
 
 
 def lookup_url(film: Film) -> str:
@@ -130,7 +129,7 @@ def recommendations(page: RecommendationPage, filter_key: str | None) -> Reply:
                 Button("Not interested", cb.build(cb.NotInterested(i))),
             ]
         )
-    if page.left_out and not page.has_more:
+    if page.left_out:
         lines += ["", escape(narrow(page.left_out, start + len(page.items), described))]
     if not page.personal:
         lines += [
@@ -145,12 +144,11 @@ def recommendations(page: RecommendationPage, filter_key: str | None) -> Reply:
 def narrow(left_out: int, shown: int, described: str) -> str:
     """Why a list is short: the rest of what the filter allows looks like a miss."""
     where = f" in {described}" if described else ""
-    rest = f"the other {left_out} I expect" if shown else f"all {left_out} I have left I expect"
     fit = f"Only {shown} film{'s' * (shown != 1)}" if shown else "Nothing"
-    widen = " Try a wider filter." if described else " Rate more films and I will find others."
     verb = "looks" if shown <= 1 else "look"
-    under = stars_text(LIKELY_STARS)
-    return f"{fit}{where} {verb} like a good fit: {rest} you to rate under {under}.{widen}"
+    rest = f"the other {left_out}" if shown else f"all {left_out} I have left"
+    widen = "Try a wider filter." if described else "Rate more films and I will find others."
+    return f"{fit}{where} {verb} like a good fit: I expect you to rate {rest} low. {widen}"
 
 
 def film_list(title: str, films: list[Film], empty: str) -> Reply:

@@ -40,8 +40,8 @@ from recsys.serving import (
     because,
     by_predicted_stars,
     known_films,
+    likely_liked,
     rating_arrays,
-    without_unlikely,
 )
 
 log = logging.getLogger(__name__)
@@ -237,9 +237,8 @@ class MovieService:
         # The rank head picks each page's films (it ranks far better than stars), films
         # predicted under 3 stars are left out, and a page goes by the stars shown beside its
         # films: order and number agree on screen (recsys/serving.py, bench/calibration.py).
-        ids, _ = model.recommend(vector, n=want * 3, exclude=exclude, candidates=candidates)
-        ids, left_out = without_unlikely(model, vector, ids)
-        ids = ids[:want]
+        ids, left_out = likely_liked(model, vector, want, exclude=exclude, candidates=candidates)
+        ran_out = len(ids) <= (page + 1) * PAGE_SIZE  # because of what was left out, if any
         shown, stars = by_predicted_stars(model, vector, ids[page * PAGE_SIZE : want - 1])
         reasons = because(self.alike(model), shown, rated_ids, rated_stars) if personal else {}
         items = [
@@ -253,7 +252,7 @@ class MovieService:
             personal,
             len(ratings),
             filter,
-            left_out,
+            left_out if ran_out else 0,
         )
 
     def _titles(self, item_ids: list[int]) -> tuple[str, ...]:

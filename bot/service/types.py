@@ -46,7 +46,8 @@ class RecommendationPage:
     rated: int
     filter: Filter
     left_out: int = 0
-    """Films the filter allowed but left out as likely disliked (predicted under 3 stars)."""
+    """Films the filter allowed but left out as likely disliked (predicted under 3 stars), when
+    the list ends on this page because of them; 0 otherwise."""
 
 
 @dataclass(frozen=True)

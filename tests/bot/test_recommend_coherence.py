@@ -8,7 +8,7 @@ import pytest
 from bot.filters import parse_filter
 from bot.private import views
 from bot.private.commands import recommend_page
-from bot.service import PAGE_SIZE, MovieService
+from bot.service import MAX_PAGES, PAGE_SIZE, MovieService
 from recsys.alike import NEAR, Alike
 
 USER = 4242
@@ -18,9 +18,12 @@ TASTE = {
     STAR_WARS: 5.0, 172: 5.0, TOY_STORY: 4.5, FARGO: 4.0, INDEPENDENCE_DAY: 4.0, 98: 4.5,
     127: 2.0, 56: 1.5, 174: 4.0, 313: 1.0, 69: 2.0, 7: 3.0, 237: 1.0, 288: 3.5,
 }  # fmt: skip
-# Someone who rates nearly everything popular low: few films look like a fit for them.
+# Loves popular classics, hates the most watched westerns: few westerns look like a fit.
+WESTERNS_HATED = {97: 1.0, 435: 1.0, 203: 1.0, 177: 1.0}
+WESTERNS_HATED |= {item: 5.0 for item in (50, 172, 181, 100, 98, 127, 174, 64)}
+# Someone who gives nearly every film 1 star: their 1 is not a miss, it is how they rate.
 GRUMPY = {item: 1.0 for item in (50, 100, 181, 258, 294, 286, 288, 1, 300, 121, 174, 127)}
-GRUMPY[98] = 4.0
+GRUMPY[98] = 2.0
 
 
 async def rate(service: MovieService, ratings: dict[int, float]) -> None:
@@ -67,27 +70,38 @@ async def test_one_liked_film_does_not_explain_the_whole_page(service: MovieServ
 
 
 async def test_a_narrow_filter_says_so(service: MovieService) -> None:
-    await rate(service, GRUMPY)
+    await rate(service, WESTERNS_HATED)
     chosen = parse_filter("western", service.genres)
     reply = await recommend_page(service, USER, chosen, 0)
-    assert "wider filter" in reply.text and "under 3★" in reply.text
+    assert "look like a good fit" in reply.text and "Try a wider filter." in reply.text
     result = await service.recommend(USER, chosen)
-    assert len(result.items) < PAGE_SIZE and not result.has_more
+    assert len(result.items) < PAGE_SIZE and not result.has_more and result.left_out > 0
     assert all(r.stars >= 3.0 for r in result.items)
 
 
-async def test_a_wide_list_says_nothing_of_filters(service: MovieService) -> None:
+@pytest.mark.parametrize("page", [0, MAX_PAGES - 1])
+async def test_a_list_that_goes_on_says_nothing_of_a_short_list(
+    service: MovieService, page: int
+) -> None:
     await rate(service, TASTE)
-    reply = await recommend_page(service, USER, parse_filter("", service.genres), 0)
-    assert "wider filter" not in reply.text and "good fit" not in reply.text
+    reply = await recommend_page(service, USER, parse_filter("", service.genres), page)
+    assert "good fit" not in reply.text  # the last page allowed is not the end of the films
+
+
+async def test_someone_who_rates_low_still_gets_a_list(service: MovieService) -> None:
+    await rate(service, GRUMPY)
+    result = await service.recommend(USER)
+    assert len(result.items) == PAGE_SIZE and result.left_out == 0
+    shown = [round(r.stars, 1) for r in result.items]
+    assert shown == sorted(shown, reverse=True)
 
 
 @pytest.mark.parametrize(
     ("shown", "described", "expected"),
     [
-        (0, "western", "Nothing in western looks like a good fit: all 5 I have left I expect"),
-        (1, "western", "Only 1 film in western looks like a good fit: the other 5 I expect"),
-        (3, "", "Only 3 films look like a good fit: the other 5 I expect you to rate under 3★."),
+        (0, "western", "Nothing in western looks like a good fit: I expect you to rate all 5 I"),
+        (1, "western", "Only 1 film in western looks like a good fit: I expect you to rate the"),
+        (3, "", "Only 3 films look like a good fit: I expect you to rate the other 5 low. Rate"),
     ],
 )
 def test_the_short_list_notice_reads_right(shown: int, described: str, expected: str) -> None:
