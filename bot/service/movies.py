@@ -235,7 +235,7 @@ class MovieService:
             candidates = self._catalogued(model)
         want = (page + 1) * PAGE_SIZE + 1
         # The rank head picks each page's films (it ranks far better than stars), films
-        # predicted under 3 stars are left out, and a page goes by the stars shown beside its
+        # predicted to be disliked are left out, and a page goes by the stars shown beside its
         # films: order and number agree on screen (recsys/serving.py, bench/calibration.py).
         ids, left_out = likely_liked(model, vector, want, exclude=exclude, candidates=candidates)
         ran_out = len(ids) <= (page + 1) * PAGE_SIZE  # because of what was left out, if any
