@@ -2,7 +2,8 @@
 
 Drives the chat layer (what every Telegram handler calls) with a real SQLite file and the real
 model: simulated users tap ★ buttons on rating cards (storing the rating and choosing the next
-film) and ask for /recommend (fold-in from stored ratings, ranking, stars, reasons).
+film), ask for /recommend (fold-in from stored ratings, ranking, stars, reasons) and for
+/similar (title search, then the served similar films).
 
     python bench/bot_latency.py [--users 50] [--taps 20] [--model models/model.safetensors]
 
@@ -30,6 +31,8 @@ from bot.storage import Storage
 from recsys import FactorModel, Trainer
 from recsys.elicit import elicitor_for
 
+SIMILAR_TO = ("toy story", "titanic", "star wars")
+
 
 async def run(model: FactorModel, users: int, taps: int) -> dict[str, dict[str, float]]:
     dataset = movielens_100k()
@@ -38,7 +41,7 @@ async def run(model: FactorModel, users: int, taps: int) -> dict[str, dict[str, 
         storage = await Storage.open(Path(tmp) / "bench.sqlite3")
         chat = Chat(MovieService(storage, model, dataset.catalog))
         elicitor_for(model)  # as the bot does at start-up
-        tap_times, recommend_times, start_times = [], [], []
+        tap_times, recommend_times, start_times, similar_times = [], [], [], []
         for uid in range(1, users + 1):
             person = Person(uid, f"user{uid}", "en")
             t0 = time.perf_counter()
@@ -57,12 +60,17 @@ async def run(model: FactorModel, users: int, taps: int) -> dict[str, dict[str, 
                 t0 = time.perf_counter()
                 await chat.command(person, "recommend")
                 recommend_times.append(time.perf_counter() - t0)
+            for title in SIMILAR_TO:
+                t0 = time.perf_counter()
+                await chat.command(person, "similar", title)
+                similar_times.append(time.perf_counter() - t0)
         await storage.close()
     assert cb  # the taps above go through bot.callbacks
     return {
         "start": latency_ms(start_times),
         "rating_tap": latency_ms(tap_times),
         "recommend": latency_ms(recommend_times),
+        "similar": latency_ms(similar_times),
     }
 
 

@@ -24,6 +24,7 @@ from recsys.blend import Blend
 from recsys.genres import GenrePrior
 from recsys.model_file import load_model_fields, save_model
 from recsys.neighbours import NeighbourHead
+from recsys.similarity import SimilarFilms
 from recsys.solve import RowMatrix
 from recsys.vocab import Vocabulary
 
@@ -87,6 +88,9 @@ class FactorModel:
     genre_prior: GenrePrior | None = None
     """The genre means that films with few ratings were pulled towards (already applied to
     ``item_factors``); kept to inspect and to place films by genre."""
+    similar: SimilarFilms | None = None
+    """Each film's most similar films by co-ratings, for what people are shown as "alike"
+    (recsys/alike.py); None in files written before it."""
     metadata: Mapping[str, Any] = field(default_factory=dict)
     """Config, history, fingerprint and whatever the caller adds through a copy."""
 

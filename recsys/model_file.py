@@ -19,6 +19,7 @@ from safetensors.torch import save_file
 from recsys.blend import Blend
 from recsys.genres import GenrePrior
 from recsys.neighbours import NeighbourHead
+from recsys.similarity import SimilarFilms
 from recsys.solve import RowMatrix
 from recsys.vocab import Vocabulary
 
@@ -53,6 +54,9 @@ def save_model(model: FactorModel, path: str | Path) -> None:
         tensors["rated_indptr"] = torch.from_numpy(model.rated.indptr)
         tensors["rated_items"] = torch.from_numpy(model.rated.indices.astype(np.int32))
         tensors["rated_stars"] = torch.from_numpy(model.rated.values)
+    if model.similar is not None:
+        tensors["similar_rows"] = torch.from_numpy(model.similar.rows)
+        tensors["similar_scores"] = torch.from_numpy(model.similar.scores)
     if model.genre_prior is not None:
         tensors["genre_factors"] = torch.from_numpy(model.genre_prior.factors)
     header = {
@@ -128,8 +132,14 @@ def load_model_fields(path: str | Path) -> dict[str, Any]:
             factors=tensors.pop("genre_factors").numpy(),
             strength=float(header["genre_prior"]["strength"]),
         )
+    similar = None
+    if "similar_rows" in tensors:  # absent from files written before it
+        similar = SimilarFilms(
+            tensors.pop("similar_rows").numpy(), tensors.pop("similar_scores").numpy()
+        )
     return {
         "neighbours": neighbours,
+        "similar": similar,
         "rated": rated,
         "genre_prior": genre_prior,
         "blend": Blend.from_list(header["blend"]),

@@ -33,6 +33,7 @@ from recsys.metrics import RELEVANT_STARS, ranking_metrics
 from recsys.model import FactorModel, FoldInSettings
 from recsys.neighbours import NeighbourHead, fit_neighbours, predict_pairs
 from recsys.sgd import AdamStarSolver
+from recsys.similarity import fit_similar
 from recsys.star import StarSolver, StarState
 
 EpochCallback = Callable[[str, dict[str, float]], None]
@@ -305,6 +306,7 @@ class Trainer:
             rated=data.by_user if blend.neighbours != 0 else None,
             blend=blend,
             genre_prior=run.genre_prior,
+            similar=fit_similar(data, max_items=cfg.neighbour_max_items or None),
             metadata=metadata,
         )
 

@@ -105,6 +105,8 @@ def done(rated: int) -> Reply:
 def recommendations(page: RecommendationPage, filter_key: str | None) -> Reply:
     described = page.filter.describe()
     if not page.items:
+        if page.left_out:
+            return Reply(escape(narrow(page.left_out, 0, described)))
         if described:
             return Reply(
                 f"I have nothing left to suggest in {escape(described)}. Try another filter."
@@ -130,6 +132,8 @@ def recommendations(page: RecommendationPage, filter_key: str | None) -> Reply:
                 Button("Not interested", cb.build(cb.NotInterested(i))),
             ]
         )
+    if page.left_out:
+        lines += ["", escape(narrow(page.left_out, start + len(page.items), described))]
     if not page.personal:
         lines += [
             "",
@@ -138,6 +142,16 @@ def recommendations(page: RecommendationPage, filter_key: str | None) -> Reply:
     if page.has_more:
         buttons.append([Button("More", cb.build(cb.RecMore(page.page + 1, filter_key)))])
     return Reply("\n".join(lines), buttons)
+
+
+def narrow(left_out: int, shown: int, described: str) -> str:
+    """Why a list is short: the rest of what the filter allows looks like a miss."""
+    where = f" in {described}" if described else ""
+    fit = f"Only {shown} film{'s' * (shown != 1)}" if shown else "Nothing"
+    verb = "looks" if shown <= 1 else "look"
+    rest = f"the other {left_out}" if shown else f"all {left_out} I have left"
+    widen = "Try a wider filter." if described else "Rate more films and I will find others."
+    return f"{fit}{where} {verb} like a good fit: I expect you to rate {rest} low. {widen}"
 
 
 def film_list(title: str, films: list[Film], empty: str) -> Reply:

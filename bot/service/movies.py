@@ -32,10 +32,17 @@ from bot.service.types import (
 )
 from bot.storage import Change, DismissKind, Rated, Rating, Storage
 from recsys import FactorModel, UserVector
+from recsys.alike import Alike, genre_bits
 from recsys.data import Catalog
 from recsys.elicit import next_items
 from recsys.plots import build_user_map, png_bytes
-from recsys.serving import because, known_films, likely_liked_first, rating_arrays
+from recsys.serving import (
+    because,
+    by_predicted_stars,
+    known_films,
+    likely_liked,
+    rating_arrays,
+)
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +76,8 @@ class MovieService:
         self.genres = catalog.all_genres
         self._films: dict[int, Film] = {}
         self._catalogued_for: tuple[FactorModel, np.ndarray | None] | None = None
+        self._genre_bits = genre_bits(catalog)
+        self._alike: Alike | None = None
         self._registered: dict[int, tuple[str, str | None, float]] = {}
         """user id -> (first name, language, monotonic time) of the last write by register."""
 
@@ -226,11 +235,13 @@ class MovieService:
         if candidates is None:
             candidates = self._catalogued(model)
         want = (page + 1) * PAGE_SIZE + 1
-        ids, _ = model.recommend(vector, n=want * 3, exclude=exclude, candidates=candidates)
-        ids = likely_liked_first(model, vector, ids)[:want]
-        shown = ids[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-        stars = model.predict(vector, shown)
-        reasons = because(model, shown, rated_ids, rated_stars) if personal else {}
+        # The rank head picks each page's films (it ranks far better than stars), films
+        # predicted to be disliked are left out, and a page goes by the stars shown beside its
+        # films: order and number agree on screen (recsys/serving.py, bench/calibration.py).
+        ids, left_out = likely_liked(model, vector, want, exclude=exclude, candidates=candidates)
+        ran_out = len(ids) <= (page + 1) * PAGE_SIZE  # because of what was left out, if any
+        shown, stars = by_predicted_stars(model, vector, ids[page * PAGE_SIZE : want - 1])
+        reasons = because(self.alike(model), shown, rated_ids, rated_stars) if personal else {}
         items = [
             Recommendation(self.film(int(i)), float(s), self._titles(reasons.get(int(i), [])))
             for i, s in zip(shown, stars, strict=True)
@@ -242,6 +253,7 @@ class MovieService:
             personal,
             len(ratings),
             filter,
+            left_out if ran_out else 0,
         )
 
     def _titles(self, item_ids: list[int]) -> tuple[str, ...]:
@@ -265,12 +277,18 @@ class MovieService:
 
         return await asyncio.to_thread(draw)
 
+    def alike(self, model: FactorModel) -> Alike:
+        """Films alike under ``model`` (built once per model: a pass over the catalogue)."""
+        if self._alike is None or self._alike.model is not model:
+            self._alike = Alike(model, self.catalog, self._genre_bits)
+        return self._alike
+
     async def similar(self, item_id: int, n: int = 10) -> list[Film]:
         model = self.model
         if model.items.row(item_id) is None:
             return []
-        ids, _ = model.similar_items(item_id, n=n * 2)
-        return [self.film(int(i)) for i in ids if int(i) in self.catalog][:n]
+        ids, _ = self.alike(model).similar(item_id, n)
+        return [self.film(int(i)) for i in ids]
 
     def search(self, query: str, limit: int = 8) -> list[Film]:
         return [self.film(i) for i in self.titles.search(query, limit)]

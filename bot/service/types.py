@@ -45,6 +45,9 @@ class RecommendationPage:
     personal: bool  # False: the popular list shown to users with too few ratings
     rated: int
     filter: Filter
+    left_out: int = 0
+    """Films the filter allowed but left out as likely disliked (predicted under 3 stars), when
+    the list ends on this page because of them; 0 otherwise."""
 
 
 @dataclass(frozen=True)
