@@ -4,9 +4,7 @@ console alike (the pieces they share with movie nights are in bot/replies.py).""
 from __future__ import annotations
 
 import functools
-import html
 from collections.abc import Callable
-from urllib.parse import quote_plus
 
 from bot import callbacks as cb
 from bot.replies import Button, Reply, escape, film_html, film_label, stars_text
@@ -21,10 +19,26 @@ from bot.service import (
 )
 
 
-def lookup_url(film: Film) -> str:
+def imdb_url(film: Film) -> str | None:
+    """The film's IMDb page from links.csv's id, else the address ML-100k's u.item gives."""
     if film.imdb_id:
         return f"https://www.imdb.com/title/tt{film.imdb_id:07d}/"
-    return "https://www.imdb.com/find/?q=" + quote_plus(film_label(film))
+    return film.imdb_url
+
+
+def tmdb_url(film: Film) -> str | None:
+    return f"https://www.themoviedb.org/movie/{film.tmdb_id}" if film.tmdb_id else None
+
+
+def link_buttons(film: Film) -> list[list[Button]]:
+    """A row of URL buttons to the film's pages elsewhere; no row when the catalogue has no
+    links (RecBole's copy of ML-100k)."""
+    row = [
+        Button(label, url=url)
+        for label, url in (("IMDb", imdb_url(film)), ("TMDB", tmdb_url(film)))
+        if url is not None
+    ]
+    return [row] if row else []
 
 
 def progress(rated: int) -> str:
@@ -62,13 +76,12 @@ def card(c: Card) -> Reply:
     lines = [film_html(film)]
     if film.genres:
         lines.append(escape(" · ".join(film.genres)))
-    lines.append(f'<a href="{html.escape(lookup_url(film))}">Look it up</a>')
     if c.current_stars is not None:
         lines.append(f"You rated it {stars_text(c.current_stars)}")
     lines.append("")
     lines.append(escape(progress(c.rated)))
     buttons = _card_buttons(film.item_id, rated=c.current_stars is not None)
-    return Reply("\n".join(lines), [list(row) for row in buttons])
+    return Reply("\n".join(lines), [list(row) for row in buttons] + link_buttons(film))
 
 
 @functools.lru_cache(maxsize=8192)

@@ -95,6 +95,8 @@ class MovieService:
             self.catalog.year(item_id),
             self.catalog.genres(item_id),
             self.catalog.imdb_id(item_id),
+            self.catalog.tmdb_id(item_id),
+            self.catalog.imdb_url(item_id),
         )
         self._films[item_id] = film
         return film

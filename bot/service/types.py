@@ -19,6 +19,8 @@ class Film:
     year: int | None
     genres: tuple[str, ...]
     imdb_id: int | None = None
+    tmdb_id: int | None = None
+    imdb_url: str | None = None  # ML-100k gives an IMDb address instead of an id
 
 
 @dataclass(frozen=True)
