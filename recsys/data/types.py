@@ -55,6 +55,7 @@ class Catalog:
         """A catalogue with the column types above, sorted by item id; ids left out are NA."""
         n = len(item_ids)
         missing: list[int | None] = [None] * n
+        urls: list[Any] = [None] * n if imdb_urls is None else list(imdb_urls)
         genre_column = np.empty(n, dtype=object)
         genre_column[:] = [tuple(g) for g in genres]  # element-wise, so tuples stay whole
         frame = pd.DataFrame(
@@ -64,7 +65,7 @@ class Catalog:
                 "genres": genre_column,
                 "imdb_id": pd.array(list(missing if imdb_ids is None else imdb_ids), "Int64"),
                 "tmdb_id": pd.array(list(missing if tmdb_ids is None else tmdb_ids), "Int64"),
-                "imdb_url": pd.array(list(missing if imdb_urls is None else imdb_urls), "str"),
+                "imdb_url": pd.array(urls, dtype="str"),
             },
             index=pd.Index(np.asarray(item_ids, dtype=np.int32), name="item_id"),
         )
