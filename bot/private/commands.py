@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from bot.command import Command, menu
 from bot.filters import Filter, FilterError, parse_filter
+from bot.inline.deeplink import is_film_payload, parse_film
 from bot.private import views
 from bot.replies import Person, Reply, escape, film_html, film_label
-from bot.service import PERSONAL_AFTER, MovieService
+from bot.service import PERSONAL_AFTER, MovieService, UnknownFilm
 
 MAX_TEXT = 200  # longer messages are not titles
 
 
 async def start(service: MovieService, person: Person, args: str) -> list[Reply]:
+    if is_film_payload(args):  # t.me/<bot>?start=film_<id>, under a card posted inline
+        return [await film_card(service, person.user_id, args)]
     card = await card_reply(service, person.user_id)
     if args == "rate":  # deep link t.me/<bot>?start=rate: straight to rating
         return [card]
@@ -111,6 +114,21 @@ async def card_reply(service: MovieService, user_id: int) -> Reply:
     if card is None:
         return views.no_more_cards(await service.rating_count(user_id))
     return views.card(card)
+
+
+async def film_card(service: MovieService, user_id: int, payload: str) -> Reply:
+    """The card of a ``film_<id>`` link; a forged one, or one to a film this catalogue lacks,
+    gets a short word instead."""
+    item_id = parse_film(payload)
+    try:
+        if item_id is None:
+            raise UnknownFilm(payload)
+        return views.card(await service.card(user_id, item_id))
+    except UnknownFilm:
+        return Reply(BROKEN_FILM_LINK)
+
+
+BROKEN_FILM_LINK = "That film link doesn't lead to a film I know. Send me a title to look one up."
 
 
 async def recommend_page(service: MovieService, user_id: int, chosen: Filter, page: int) -> Reply:
