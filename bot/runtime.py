@@ -18,6 +18,7 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.movienight.flow import Group
+from bot.posters import Posters, PosterStore, Tmdb
 from bot.private.chat import Chat
 from bot.retrain import Retrainer, catalogue_name, run_in_worker, training_job
 from bot.service import MovieService
@@ -165,7 +166,8 @@ async def open_resources(settings: Settings) -> Resources:
     abandoned = await storage.abandon_running_runs()
     if abandoned:
         log.warning("%d training run(s) were cut off by a restart; marked failed", abandoned)
-    service = MovieService(storage, model, catalog)
+    posters = await open_posters(settings, storage)
+    service = MovieService(storage, model, catalog, posters=posters)
     retrainer = Retrainer(settings, storage, service)
     resources = Resources(settings, storage, service, Chat(service), retrainer)
     if model.metadata.get("quick"):
@@ -177,6 +179,16 @@ async def open_resources(settings: Settings) -> Resources:
     return resources
 
 
+async def open_posters(settings: Settings, storage: Storage) -> Posters:
+    """TMDB posters when TMDB_API_KEY is set (else none), with entries past six months gone."""
+    key = settings.tmdb_api_key
+    posters = Posters(PosterStore(storage), None if key is None else Tmdb(settings.tmdb_url, key))
+    expired = await posters.store.expire()
+    if expired:
+        log.info("forgot %d poster(s) cached over six months ago", expired)
+    return posters
+
+
 async def _log_full_progress(stage: str) -> None:
     log.info("full model: %s", stage)
 
@@ -184,4 +196,6 @@ async def _log_full_progress(stage: str) -> None:
 async def close_resources(resources: Resources) -> None:
     if resources.full_training is not None and not resources.full_training.done():
         resources.full_training.cancel()
+    if resources.service.posters is not None:
+        await resources.service.posters.close()
     await resources.storage.close()

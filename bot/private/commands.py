@@ -23,7 +23,8 @@ async def start(service: MovieService, person: Person, args: str) -> list[Reply]
 
 
 async def help(service: MovieService, person: Person, args: str) -> list[Reply]:
-    return [views.help_text(menu(PRIVATE))]
+    posters = service.posters
+    return [views.help_text(menu(PRIVATE), tmdb=posters is not None and posters.enabled)]
 
 
 async def rate(service: MovieService, person: Person, args: str) -> list[Reply]:

@@ -59,8 +59,12 @@ def welcome(first_name: str) -> Reply:
     )
 
 
-def help_text(commands: list[tuple[str, str]]) -> Reply:
-    """/help: each listed command (name, what it does) on a line."""
+TMDB_ATTRIBUTION = "This product uses the TMDB API but is not endorsed or certified by TMDB."
+
+
+def help_text(commands: list[tuple[str, str]], *, tmdb: bool = False) -> Reply:
+    """/help: each listed command (name, what it does) on a line; TMDB's required
+    attribution when the posters come from TMDB."""
     lines = ["<b>What I can do</b>"]
     lines += [f"/{name} — {escape(text)}" for name, text in commands]
     lines.append("\nOr just send me a film title to look it up.")
@@ -68,6 +72,8 @@ def help_text(commands: list[tuple[str, str]]) -> Reply:
         "In a group, /movienight finds a film everyone who joins will enjoy (add me to the "
         "group first)."
     )
+    if tmdb:
+        lines.append(f"\n<i>{escape(TMDB_ATTRIBUTION)}</i>")
     return Reply("\n".join(lines))
 
 
@@ -81,7 +87,8 @@ def card(c: Card) -> Reply:
     lines.append("")
     lines.append(escape(progress(c.rated)))
     buttons = _card_buttons(film.item_id, rated=c.current_stars is not None)
-    return Reply("\n".join(lines), [list(row) for row in buttons] + link_buttons(film))
+    rows = [list(row) for row in buttons] + link_buttons(film)
+    return Reply("\n".join(lines), rows, photo_url=c.poster)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -147,7 +154,7 @@ def recommendations(page: RecommendationPage, filter_key: str | None) -> Reply:
         ]
     if page.has_more:
         buttons.append([Button("More", cb.build(cb.RecMore(page.page + 1, filter_key)))])
-    return Reply("\n".join(lines), buttons)
+    return Reply("\n".join(lines), buttons, photo_url=page.poster)
 
 
 def film_list(title: str, films: list[Film], empty: str) -> Reply:

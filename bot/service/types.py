@@ -30,6 +30,7 @@ class Card:
     film: Film
     rated: int
     current_stars: float | None = None
+    poster: str | None = None  # the film's poster image URL (TMDB), when there is one
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class RecommendationPage:
     personal: bool  # False: the popular list shown to users with too few ratings
     rated: int
     filter: Filter
+    poster: str | None = None  # the first film's poster image URL, when there is one
 
 
 @dataclass(frozen=True)
