@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import logging
 import re
 from typing import Any
 
@@ -19,6 +20,7 @@ from telegram.error import BadRequest
 from bot import telegram_raw
 from bot.replies import Reply
 
+log = logging.getLogger(__name__)
 _NO_PREVIEW = {"is_disabled": True}  # a link in the text would swamp a card
 MAX_CAPTION = 1024  # characters of a photo's caption, entities parsed (Telegram's limit)
 _TAG = re.compile(r"<[^>]+>")
@@ -52,8 +54,12 @@ async def send(bot: Bot, chat_id: int, reply: Reply) -> int:
     when the text is too long for a caption, a text message with the poster as its preview."""
     if reply.photo_url is not None:
         if fits_caption(reply):
-            result = await telegram_raw.post(bot, "sendPhoto", _photo(reply, chat_id=chat_id))
-            return int(result["message_id"])
+            try:
+                result = await telegram_raw.post(bot, "sendPhoto", _photo(reply, chat_id=chat_id))
+                return int(result["message_id"])
+            except BadRequest as exc:  # Telegram could not fetch the picture
+                _poster_refused(reply, exc)
+                return await send(bot, chat_id, _without_poster(reply))
         params = _text(reply, chat_id=chat_id)
         params["link_preview_options"] = _poster_preview(reply.photo_url)
         return int((await telegram_raw.post(bot, "sendMessage", params))["message_id"])
@@ -89,7 +95,14 @@ async def edit(
         if poster and was_photo:
             media = {"type": "photo", **_caption(reply), "media": reply.photo_url}
             params = {"chat_id": chat_id, "message_id": message_id, "media": media}
-            await telegram_raw.post(bot, "editMessageMedia", _with_keyboard(params, reply))
+            try:
+                await telegram_raw.post(bot, "editMessageMedia", _with_keyboard(params, reply))
+            except BadRequest as exc:
+                if "not modified" in exc.message.lower():
+                    raise
+                _poster_refused(reply, exc)  # the card goes out as text, replacing the photo
+                await send(bot, chat_id, _without_poster(reply))
+                await _delete(bot, chat_id, message_id)
         elif poster or was_photo:
             await send(bot, chat_id, reply if poster else _without_poster(reply))
             await _delete(bot, chat_id, message_id)
@@ -100,6 +113,11 @@ async def edit(
     except BadRequest as exc:
         if "not modified" not in exc.message.lower():
             raise
+
+
+def _poster_refused(reply: Reply, error: BadRequest) -> None:
+    log.warning("Telegram refused the poster %s (%s): the card goes as text",
+                reply.photo_url, error.message)  # fmt: skip
 
 
 def fits_caption(reply: Reply) -> bool:

@@ -18,7 +18,7 @@ from conftest import STARTUP_S
 
 from bot.posters import IMAGE_BASE
 from bot.private.views import TMDB_ATTRIBUTION
-from tests.fakebotapi import FakeBotApi, FakeMessage, FakeUser
+from tests.fakebotapi import FakeBotApi, FakeMessage, FakeUser, Fault
 from tests.faketmdb import KEY, FakeTmdb
 
 TITLES = (
@@ -130,6 +130,15 @@ async def test_cards_show_posters_and_change_them_in_place(
     help_reply = await alice.wait_for_message(lambda m: "What I can do" in (m.text or ""))
     assert TMDB_ATTRIBUTION in (help_reply.text or "")
     assert len(tmdb.asked) == len(set(tmdb.asked)), "each poster is asked for once"
+
+    # Telegram cannot fetch a poster: the card comes as text all the same.
+    cached = next(t for t, i in TMDB_OF.items() if i in tmdb.asked and POSTERS.get(i))
+    await alice.send(cached)
+    found = await alice.wait_for_message(lambda m: "Is it one of these?" in (m.text or ""))
+    server.inject("sendPhoto", Fault(400, "Bad Request: wrong file identifier/HTTP URL specified"))
+    await alice.press(found, next(b for b in found.button_texts if b.startswith(cached)))
+    refused = await alice.wait_for_message(lambda m: "★1" in m.button_texts)
+    assert refused.photo is None and (refused.text or "").startswith(cached)
 
     # TMDB slows down: a film not seen yet comes as text within the 2 s timeout, and other
     # people are answered meanwhile.
