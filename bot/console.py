@@ -32,6 +32,8 @@ def render(reply: Reply, buttons: list[Button]) -> str:
         lines.append("   ".join(cells))
     if reply.photo:
         lines.append(f"(picture: {len(reply.photo):,} bytes of PNG — in Telegram it shows here)")
+    if reply.photo_url:
+        lines.append(f"(poster: {reply.photo_url})")
     if reply.document:
         lines.append(f"(file: {reply.document[0]}, {len(reply.document[1])} bytes)")
     return "\n".join(lines)
