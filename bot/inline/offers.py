@@ -5,7 +5,7 @@ asker when it knows their taste."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -19,6 +19,7 @@ MAX_QUERY = 200  # longer text is no title (Telegram cuts inline queries at 256)
 class Offer:
     film: Film
     stars: float | None  # predicted for the asker; None while the bot knows too little of them
+    thumbnail: str | None = None  # the poster, when this process has it at hand
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,15 @@ class Offers:
 
 async def offers(service: MovieService, user_id: int, query: str) -> Offers:
     """Films for an inline query; nothing is written (asking is not using the bot)."""
+    found = await _offers(service, user_id, query)
+    posters = service.posters
+    if posters is None or not posters.enabled:
+        return found
+    items = [replace(o, thumbnail=posters.known_url(o.film.tmdb_id)) for o in found.items]
+    return Offers(items, found.personal)
+
+
+async def _offers(service: MovieService, user_id: int, query: str) -> Offers:
     words = " ".join(query.split())
     if not words:
         page = await service.recommend(user_id)

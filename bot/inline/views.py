@@ -35,7 +35,7 @@ def article(offer: Offer, bot_username: str) -> dict[str, Any]:
     description = " · ".join(film.genres)
     if offer.stars is not None:
         description += f" — {stars_text(offer.stars)} for you"
-    return {
+    result = {
         "type": "article",
         "id": f"f{film.item_id}",
         "title": film_label(film),
@@ -47,6 +47,9 @@ def article(offer: Offer, bot_username: str) -> dict[str, Any]:
         },
         "reply_markup": keyboard(card),
     }
+    if offer.thumbnail is not None:
+        result["thumbnail_url"] = offer.thumbnail
+    return result
 
 
 def answer(query_id: str, found: Offers, bot_username: str) -> dict[str, Any]:

@@ -48,6 +48,14 @@ class Posters:
         path = await self._path(tmdb_id)
         return None if path is None else IMAGE_BASE + path
 
+    def known_url(self, tmdb_id: int | None) -> str | None:
+        """The poster's URL if this process already knows it; never waits (inline answers
+        use it for thumbnails, at every keystroke)."""
+        known = None if tmdb_id is None else self._memory.get(tmdb_id)
+        if known is None or known[0] is None or self._clock() - known[1] >= MAX_AGE_S:
+            return None
+        return IMAGE_BASE + known[0]
+
     async def _path(self, tmdb_id: int) -> str | None:
         now = self._clock()
         known = self._memory.get(tmdb_id)

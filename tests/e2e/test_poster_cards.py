@@ -133,6 +133,8 @@ async def test_cards_show_posters_and_change_them_in_place(
 
     # Telegram cannot fetch a poster: the card comes as text all the same.
     cached = next(t for t, i in TMDB_OF.items() if i in tmdb.asked and POSTERS.get(i))
+    inline = await alice.ask_inline(cached)
+    assert inline.results[0]["thumbnail_url"] == IMAGE_BASE + POSTERS[TMDB_OF[cached]]
     await alice.send(cached)
     found = await alice.wait_for_message(lambda m: "Is it one of these?" in (m.text or ""))
     server.inject("sendPhoto", Fault(400, "Bad Request: wrong file identifier/HTTP URL specified"))
