@@ -12,6 +12,7 @@ import asyncio
 import logging
 import os
 import shutil
+import sqlite3
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -183,9 +184,13 @@ async def open_posters(settings: Settings, storage: Storage) -> Posters:
     """TMDB posters when TMDB_API_KEY is set (else none), with entries past six months gone."""
     key = settings.tmdb_api_key
     posters = Posters(PosterStore(storage), None if key is None else Tmdb(settings.tmdb_url, key))
-    expired = await posters.store.expire()
-    if expired:
-        log.info("forgot %d poster(s) cached over six months ago", expired)
+    try:
+        expired = await posters.store.expire()
+    except sqlite3.Error as error:  # a read-only disk: reads still skip stale entries
+        log.warning("could not delete posters cached over six months ago: %s", error)
+    else:
+        if expired:
+            log.info("forgot %d poster(s) cached over six months ago", expired)
     return posters
 
 

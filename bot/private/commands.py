@@ -8,7 +8,7 @@ from bot.filters import Filter, FilterError, parse_filter
 from bot.inline.deeplink import is_film_payload, parse_film
 from bot.private import views
 from bot.replies import Person, Reply, escape, film_html, film_label
-from bot.service import PERSONAL_AFTER, MovieService, UnknownFilm
+from bot.service import PERSONAL_AFTER, MovieService
 
 MAX_TEXT = 200  # longer messages are not titles
 
@@ -121,12 +121,9 @@ async def film_card(service: MovieService, user_id: int, payload: str) -> Reply:
     """The card of a ``film_<id>`` link; a forged one, or one to a film this catalogue lacks,
     gets a short word instead."""
     item_id = parse_film(payload)
-    try:
-        if item_id is None:
-            raise UnknownFilm(payload)
-        return views.card(await service.card(user_id, item_id))
-    except UnknownFilm:
+    if item_id is None or not service.rateable(item_id):
         return Reply(BROKEN_FILM_LINK)
+    return views.card(await service.card(user_id, item_id))
 
 
 BROKEN_FILM_LINK = "That film link doesn't lead to a film I know. Send me a title to look one up."
