@@ -16,6 +16,7 @@ from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
+    InlineQueryHandler,
     MessageHandler,
     PollAnswerHandler,
     PollHandler,
@@ -29,6 +30,7 @@ from bot.config import Settings
 from bot.edits import EDITS_KEY, Edits
 from bot.handlers import admin, errors, group, private
 from bot.inbox import Inbox
+from bot.inline.handler import inline_query
 from bot.polling import on_polled
 from bot.runtime import RESOURCES_KEY, close_resources, open_resources
 from bot.transport import AiohttpRequest
@@ -103,6 +105,7 @@ def build_application(settings: Settings, request: BaseRequest | None = None) ->
         )
     )
     application.add_handler(CallbackQueryHandler(private.button))
+    application.add_handler(InlineQueryHandler(inline_query))  # @<bot> heat, in any chat
     application.add_error_handler(errors.on_error)
     return application
 

@@ -157,6 +157,13 @@ class Settings(BaseSettings):
         _writable(path)
         return path
 
+    tmdb_api_key: SecretStr | None = None
+    """TMDB API key (v3 key, or v4 read access token) for film posters; unset: no posters.
+    Kept in a SecretStr so it never shows in repr, logs or errors."""
+
+    tmdb_url: str = "https://api.themoviedb.org/3"
+    """TMDB API base URL (tests point it at a fake TMDB on 127.0.0.1)."""
+
     @field_validator("train_config")
     @classmethod
     def _readable_train_config(cls, path: Path | None) -> Path | None:
@@ -173,7 +180,7 @@ class Settings(BaseSettings):
             raise ValueError("does not look like a bot token")
         return token
 
-    @field_validator("telegram_api_base_url", "webhook_url", "movielens_url")
+    @field_validator("telegram_api_base_url", "webhook_url", "movielens_url", "tmdb_url")
     @classmethod
     def _http_url(cls, url: str | None) -> str | None:
         if url is None:

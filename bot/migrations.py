@@ -241,6 +241,17 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         END
         """,
     ),
+    # posters: TMDB poster paths by tmdbId (bot/posters/), kept six months at most; a NULL
+    # path means TMDB has no poster for the film.
+    (
+        """
+        CREATE TABLE posters (
+            tmdb_id    INTEGER PRIMARY KEY,
+            path       TEXT,
+            fetched_at INTEGER NOT NULL
+        ) WITHOUT ROWID
+        """,
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

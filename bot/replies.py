@@ -38,6 +38,7 @@ class Reply:
     buttons: list[list[Button]] = field(default_factory=list)
     document: tuple[str, bytes] | None = None  # (file name, content)
     photo: bytes | None = None  # a PNG; ``text`` becomes its caption
+    photo_url: str | None = None  # a poster: the message is a photo with ``text`` as caption
 
 
 def escape(text: str) -> str:

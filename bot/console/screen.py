@@ -66,11 +66,15 @@ class Screen:
                 self._buttons += 1
                 self._pressable[self._buttons] = Pressable(message_id, chat, button)
                 numbers.append(self._buttons)
-                cells.append(f"[{self._buttons}] {button.label}")
+                # A link button opens its address in Telegram; the console prints it.
+                link = f" ({button.url})" if button.url else ""
+                cells.append(f"[{self._buttons}] {button.label}{link}")
             lines.append("   ".join(cells))
         if reply.photo:
             path = self.save(f"picture-{message_id}.png", reply.photo)
             lines.append(f"(picture saved to {path})")
+        if reply.photo_url:
+            lines.append(f"(poster: {reply.photo_url})")
         if reply.document:
             name, content = reply.document
             path = self.save(f"{chat}-{message_id}-{name}", content)
@@ -86,6 +90,6 @@ class Screen:
 
 
 def text_of(html: str) -> str:
-    """A reply's HTML as terminal text; a link keeps its address: "Look it up (https://…)"."""
+    """A reply's HTML as terminal text; a link keeps its address: "the trailer (https://…)"."""
     linked = _LINK.sub(lambda m: f"{m.group(2)} ({unescape(m.group(1))})", html)
     return unescape(_TAGS.sub("", linked))

@@ -60,7 +60,13 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await query.answer(notice(outcome.notice))
     message = query.message
     if outcome.edit is not None and isinstance(message, Message):  # not an inaccessible one
-        await telegram_io.edit(context.bot, message.chat_id, message.message_id, outcome.edit)
+        await telegram_io.edit(
+            context.bot,
+            message.chat_id,
+            message.message_id,
+            outcome.edit,
+            was_photo=bool(message.photo),  # a card with a poster
+        )
     for reply in outcome.send:
         await telegram_io.send(context.bot, query.from_user.id, reply)
 

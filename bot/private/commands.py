@@ -7,6 +7,7 @@ from bot import callbacks as cb
 from bot.command import Command, menu
 from bot.filters import Filter, FilterError, parse_filter
 from bot.imports import views as import_views
+from bot.inline.deeplink import is_film_payload, parse_film
 from bot.private import views
 from bot.private.undo import undone_text
 from bot.replies import Person, Reply, escape, film_label
@@ -16,6 +17,8 @@ MAX_TEXT = 200  # longer messages are not titles
 
 
 async def start(service: MovieService, person: Person, args: str) -> list[Reply]:
+    if is_film_payload(args):  # t.me/<bot>?start=film_<id>, under a card posted inline
+        return [await film_card(service, person.user_id, args)]
     card = await card_reply(service, person.user_id)
     if args == "rate":  # deep link t.me/<bot>?start=rate: straight to rating
         return [card]
@@ -23,7 +26,8 @@ async def start(service: MovieService, person: Person, args: str) -> list[Reply]
 
 
 async def help(service: MovieService, person: Person, args: str) -> list[Reply]:
-    return [views.help_text(menu(PRIVATE))]
+    posters = service.posters
+    return [views.help_text(menu(PRIVATE), tmdb=posters is not None and posters.enabled)]
 
 
 async def rate(service: MovieService, person: Person, args: str) -> list[Reply]:
@@ -122,6 +126,18 @@ async def card_reply(service: MovieService, user_id: int) -> Reply:
     if card is None:
         return views.no_more_cards(await service.rating_count(user_id))
     return views.card(card)
+
+
+async def film_card(service: MovieService, user_id: int, payload: str) -> Reply:
+    """The card of a ``film_<id>`` link; a forged one, or one to a film this catalogue lacks,
+    gets a short word instead."""
+    item_id = parse_film(payload)
+    if item_id is None or not service.rateable(item_id):
+        return Reply(BROKEN_FILM_LINK)
+    return views.card(await service.card(user_id, item_id))
+
+
+BROKEN_FILM_LINK = "That film link doesn't lead to a film I know. Send me a title to look one up."
 
 
 async def recommend_page(service: MovieService, user_id: int, chosen: Filter, page: int) -> Reply:

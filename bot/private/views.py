@@ -4,9 +4,7 @@ console alike (the pieces they share with movie nights are in bot/replies.py).""
 from __future__ import annotations
 
 import functools
-import html
 from collections.abc import Callable
-from urllib.parse import quote_plus
 
 from bot import callbacks as cb
 from bot.replies import Button, Reply, escape, film_html, film_label, stars_text
@@ -21,10 +19,26 @@ from bot.service import (
 )
 
 
-def lookup_url(film: Film) -> str:
+def imdb_url(film: Film) -> str | None:
+    """The film's IMDb page from links.csv's id, else the address ML-100k's u.item gives."""
     if film.imdb_id:
         return f"https://www.imdb.com/title/tt{film.imdb_id:07d}/"
-    return "https://www.imdb.com/find/?q=" + quote_plus(film_label(film))
+    return film.imdb_url
+
+
+def tmdb_url(film: Film) -> str | None:
+    return f"https://www.themoviedb.org/movie/{film.tmdb_id}" if film.tmdb_id else None
+
+
+def link_buttons(film: Film) -> list[list[Button]]:
+    """A row of URL buttons to the film's pages elsewhere; no row when the catalogue has no
+    links (RecBole's copy of ML-100k)."""
+    row = [
+        Button(label, url=url)
+        for label, url in (("IMDb", imdb_url(film)), ("TMDB", tmdb_url(film)))
+        if url is not None
+    ]
+    return [row] if row else []
 
 
 def progress(rated: int) -> str:
@@ -48,8 +62,12 @@ def welcome(first_name: str) -> Reply:
     )
 
 
-def help_text(commands: list[tuple[str, str]]) -> Reply:
-    """/help: each listed command (name, what it does) on a line."""
+TMDB_ATTRIBUTION = "This product uses the TMDB API but is not endorsed or certified by TMDB."
+
+
+def help_text(commands: list[tuple[str, str]], *, tmdb: bool = False) -> Reply:
+    """/help: each listed command (name, what it does) on a line; TMDB's required
+    attribution when the posters come from TMDB."""
     lines = ["<b>What I can do</b>"]
     lines += [f"/{name} — {escape(text)}" for name, text in commands]
     lines.append("\nOr just send me a film title to look it up.")
@@ -57,6 +75,8 @@ def help_text(commands: list[tuple[str, str]]) -> Reply:
         "In a group, /movienight finds a film everyone who joins will enjoy (add me to the "
         "group first)."
     )
+    if tmdb:
+        lines.append(f"\n<i>{escape(TMDB_ATTRIBUTION)}</i>")
     return Reply("\n".join(lines))
 
 
@@ -65,13 +85,13 @@ def card(c: Card) -> Reply:
     lines = [film_html(film)]
     if film.genres:
         lines.append(escape(" · ".join(film.genres)))
-    lines.append(f'<a href="{html.escape(lookup_url(film))}">Look it up</a>')
     if c.current_stars is not None:
         lines.append(f"You rated it {stars_text(c.current_stars)}")
     lines.append("")
     lines.append(escape(progress(c.rated)))
     buttons = _card_buttons(film.item_id, rated=c.current_stars is not None)
-    return Reply("\n".join(lines), [list(row) for row in buttons])
+    rows = [list(row) for row in buttons] + link_buttons(film)
+    return Reply("\n".join(lines), rows, photo_url=c.poster)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -141,7 +161,7 @@ def recommendations(page: RecommendationPage, filter_key: str | None) -> Reply:
         ]
     if page.has_more:
         buttons.append([Button("More", cb.build(cb.RecMore(page.page + 1, filter_key)))])
-    return Reply("\n".join(lines), buttons)
+    return Reply("\n".join(lines), buttons, photo_url=page.poster)
 
 
 def narrow(left_out: int, shown: int, described: str) -> str:

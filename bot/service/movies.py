@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from bot.filters import Filter
+from bot.posters import Posters
 from bot.search import TitleIndex
 from bot.service.types import (
     Card,
@@ -67,8 +68,10 @@ class MovieService:
         model: FactorModel,
         catalog: Catalog,
         ask_next: NextItems = next_items,
+        posters: Posters | None = None,
     ) -> None:
         self.storage = storage
+        self.posters = posters
         self.catalog = catalog
         self.ask_next = ask_next
         self.model = model
@@ -103,6 +106,8 @@ class MovieService:
             self.catalog.year(item_id),
             self.catalog.genres(item_id),
             self.catalog.imdb_id(item_id),
+            self.catalog.tmdb_id(item_id),
+            self.catalog.imdb_url(item_id),
         )
         self._films[item_id] = film
         return film
@@ -163,7 +168,8 @@ class MovieService:
         )
         if len(choice) == 0:
             return None
-        return Card(self.film(int(choice[0])), len(ratings))
+        film = self.film(int(choice[0]))
+        return Card(film, len(ratings), poster=await self.poster(film))
 
     def _catalogued(self, model: FactorModel) -> np.ndarray | None:
         """The model's films that the catalogue has (None: all of them); once per model."""
@@ -181,7 +187,12 @@ class MovieService:
             film,
             await self.storage.rating_count(user_id),
             await self.storage.rating(user_id, item_id),
+            await self.poster(film),
         )
+
+    async def poster(self, film: Film) -> str | None:
+        """The film's poster URL; None without TMDB, or while it fails (never waits > 2 s)."""
+        return None if self.posters is None else await self.posters.url(film.tmdb_id)
 
     async def rate(self, user_id: int, item_id: int, stars: float) -> Rated:
         """Store a rating (committed on return): the previous stars, if any, and whether the
@@ -254,6 +265,7 @@ class MovieService:
             len(ratings),
             filter,
             left_out if ran_out else 0,
+            await self.poster(items[0].film) if items else None,
         )
 
     def _titles(self, item_ids: list[int]) -> tuple[str, ...]:

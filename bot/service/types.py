@@ -19,6 +19,8 @@ class Film:
     year: int | None
     genres: tuple[str, ...]
     imdb_id: int | None = None
+    tmdb_id: int | None = None
+    imdb_url: str | None = None  # ML-100k gives an IMDb address instead of an id
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class Card:
     film: Film
     rated: int
     current_stars: float | None = None
+    poster: str | None = None  # the film's poster image URL (TMDB), when there is one
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class RecommendationPage:
     left_out: int = 0
     """Films the filter allowed but left out as likely disliked (predicted under 3 stars), when
     the list ends on this page because of them; 0 otherwise."""
+    poster: str | None = None  # the first film's poster image URL, when there is one
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ import pytest
 
 from bot.config import Settings, load_settings
 from bot.console import Screen, Session, files_folder
+from bot.replies import Button, Reply
 from bot.runtime import close_resources, open_resources
 from recsys.data import default_data_dir
 
@@ -97,7 +98,14 @@ async def test_an_earlier_message_keeps_its_buttons_after_a_typed_command(
     await terminal.type("/help")
     card = await terminal.type(str(heat))
     assert "Heat (1995)" in card and "★4" in card
-    assert "Look it up (https://www.imdb.com/find/?q=Heat+%281995%29)" in card
+
+
+def test_a_link_button_shows_its_address(tmp_path: Path) -> None:
+    shown: list[str] = []
+    screen = Screen(shown.append, tmp_path)
+    imdb = Button("IMDb", url="https://www.imdb.com/title/tt0113277/")
+    screen.show(Reply("<b>Heat</b> (1995)", [[Button("★4", data="r"), imdb]]), "you")
+    assert "IMDb (https://www.imdb.com/title/tt0113277/)" in shown[-1]
 
 
 async def test_export_and_map_save_their_files_and_print_the_path(

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .formatting import MAX_CAPTION, render
+from .inline import answer_inline_query
 from .markup import check_reply_markup
 from .params import ApiError, Params, bad_request
 from .records import CallbackAnswer, FakeMessage, StoredFile
@@ -501,6 +502,7 @@ METHODS: dict[str, Method] = {
     "editMessageReplyMarkup": edit_message_reply_markup,
     "deleteMessage": delete_message,
     "answerCallbackQuery": answer_callback_query,
+    "answerInlineQuery": answer_inline_query,
     "sendChatAction": send_chat_action,
     "sendDocument": send_document,
     "getFile": get_file,

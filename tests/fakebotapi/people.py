@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .formatting import utf16_length
+from .inline import InlineAnswer, new_inline_query
 from .records import CallbackAnswer, CallbackQuery, ChatType, FakeChat, FakeMessage, StoredFile
 from .state import TelegramState
 
@@ -164,6 +165,13 @@ class FakeUser:
             },
         )
         return query
+
+    async def ask_inline(self, query: str, *, timeout: float = 5.0) -> InlineAnswer:
+        """Type ``@bot <query>`` in any chat; returns the bot's answerInlineQuery."""
+        asked = new_inline_query(self._state, self.to_api(), query)
+        return await self._state.signal.wait_for(
+            lambda: asked.answer, timeout, lambda: f"the bot did not answer @bot {query!r}"
+        )
 
     async def wait_for_message(
         self,

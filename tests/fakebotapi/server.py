@@ -15,7 +15,8 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from .methods import METHODS
+from .media import edit_message_media
+from .methods import METHODS as _BASE_METHODS
 from .params import ApiError, Params, UploadedFile
 from .people import FakeGroup, FakeUser
 from .records import ApiRequest, FakeChat, Fault
@@ -25,6 +26,7 @@ T = TypeVar("T")
 
 DEFAULT_TOKEN = "123456789:AAFakeTokenForTestsOnly_abcdefghijk"
 _TOKEN_RE = re.compile(r"[0-9]+:[A-Za-z0-9_-]+")
+METHODS = {**_BASE_METHODS, "editMessageMedia": edit_message_media}
 _BY_LOWER = {name.lower(): name for name in METHODS}
 
 
