@@ -74,6 +74,17 @@ class TrainConfig:
     validation that beat the star head alone for such films). The similarity work grows
     with ratings × films and its matrix with films², 400 MB at 10,000 films."""
 
+    bayes_factors: int = 10
+    """Latent dimensions of the Bayesian head (recsys/bayes.py), blended into star
+    predictions."""
+
+    bayes_samples: int = 80
+    """Gibbs samples the Bayesian head averages; 0 turns the head off. Each sample keeps
+    (k + 1) numbers per user and per film in the model file."""
+
+    bayes_burn_in: int = 20
+    """Gibbs sweeps thrown away before samples are kept."""
+
     genre_prior: float = 5.0
     """κ of the genre prior (recsys/genres.py), in ratings: after training, a film with n
     ratings moves its star-head factors towards its genres' mean by κ / (n + κ).
@@ -104,10 +115,12 @@ class TrainConfig:
     def for_scale(cls) -> TrainConfig:
         """Settings for millions of ratings (ML-10M and up): explicit ALS for stars (Adam's
         implicit term costs the square of the ratings), neighbours for the 4,000 most rated
-        films only, 64 factors, early stopping that ignores sub-0.01% gains."""
+        films only, 64 factors, early stopping that ignores sub-0.01% gains, and no Bayesian
+        head (its samples would hold samples × 11 numbers per user)."""
         return cls(
             star_solver="als", factors=64, reg_factors=0.12, epochs=30, rank_factors=64,
             rank_sweeps=15, neighbour_max_items=4_000, patience=3, min_improvement=1e-4,
+            bayes_samples=0,
         )  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:

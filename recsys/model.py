@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from recsys.bayes import BayesHead
 from recsys.blend import Blend
 from recsys.genres import GenrePrior
 from recsys.model_file import load_model_fields, save_model
@@ -43,6 +44,8 @@ class UserVector:
     rank_factors: np.ndarray
     rated_rows: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     rated_stars: np.ndarray = field(default_factory=lambda: np.empty(0, np.float32))
+    bayes: np.ndarray = field(default_factory=lambda: np.empty((0, 0), np.float32))
+    """The Bayesian head's user samples, (samples × (k + 1)); empty without that head."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,8 @@ class FactorModel:
     rated: RowMatrix | None = None
     """The trained users' ratings (user rows × item rows), kept with a neighbour head: it
     predicts from them, so a trained user asked by id gets the blended stars too."""
+    bayes: BayesHead | None = None
+    """The Bayesian star head (recsys/bayes.py), kept when the blend weighs it."""
     blend: Blend = field(default_factory=Blend)
     """How the heads combine into served stars, fitted on validation ratings."""
     rating_scale: tuple[float, float] = (1.0, 5.0)
@@ -157,6 +162,8 @@ class FactorModel:
             self.user_factors[row].numpy(),
             self.rank_user_factors[row].numpy(),
         )
+        if self.bayes is not None:
+            vector = replace(vector, bayes=self.bayes.user(row))
         if history is not None:
             rows, stars = self._known(*history)
         elif self.rated is not None:
@@ -212,6 +219,9 @@ class FactorModel:
             rank.astype(np.float32),
             rows,
             stars.astype(np.float32),
+            self.bayes.fold_in(rows, stars)
+            if self.bayes is not None
+            else np.empty((0, 0), np.float32),
         )
 
     # ----------------------------------------------------------------- scoring
@@ -227,13 +237,27 @@ class FactorModel:
         stars = self.global_mean + self._bi[safe]
         if vec is not None:
             stars = stars + vec.star_bias + self._q[safe] @ vec.star_factors
-            if self.neighbours is not None and len(vec.rated_rows):
-                other = self.neighbours.predict(vec.rated_rows, vec.rated_stars, safe)
+            if self._blends(vec):
+                other = (
+                    self.neighbours.predict(vec.rated_rows, vec.rated_stars, safe)
+                    if self.neighbours is not None
+                    else None
+                )
                 taste = self._v[safe] @ vec.rank_factors if self.blend.taste else None
-                stars = self.blend.apply(stars, other, taste)
+                bayes = self.bayes.predict(vec.bayes, safe) if self.bayes is not None else None
+                stars = self.blend.apply(stars, other, taste, bayes)
         out = np.clip(stars, *self.rating_scale).astype(np.float32)
         out[~known] = np.nan
         return out
+
+    def _blends(self, vec: UserVector) -> bool:
+        """Whether ``vec`` carries what every head of the blend needs (ratings for the
+        neighbour head, samples for the Bayesian head); else the star head serves alone."""
+        if self.neighbours is None and self.bayes is None:
+            return False
+        if self.neighbours is not None and not len(vec.rated_rows):
+            return False
+        return self.bayes is None or vec.bayes.size > 0
 
     def scores(self, user: int | UserVector | None) -> np.ndarray:
         """Ranking scores of every item in row order (popularity for an unknown user)."""
