@@ -85,6 +85,10 @@ class TrainConfig:
     bayes_burn_in: int = 20
     """Gibbs sweeps thrown away before samples are kept."""
 
+    blend_support: bool = True
+    """Let each head's blend weight move with the user's and the film's number of ratings
+    (recsys/blend.py); off, one weight per head."""
+
     genre_prior: float = 5.0
     """κ of the genre prior (recsys/genres.py), in ratings: after training, a film with n
     ratings moves its star-head factors towards its genres' mean by κ / (n + κ).

@@ -116,6 +116,10 @@ class FactorModel:
         derived(self, "_uses_implicit", bool(np.any(self._y)))
         derived(self, "_item_norms", np.linalg.norm(self._v, axis=1) + 1e-12)
         derived(self, "_popularity", self.item_popularity.numpy())
+        counts = None
+        if self.rated is not None:  # the blend's support terms count each film's ratings
+            counts = np.bincount(self.rated.indices, minlength=len(self.items)).astype(np.float64)
+        derived(self, "_item_counts", counts)
 
     # Set once by __post_init__ (annotated here for the type checker, not dataclass fields).
     _q: np.ndarray = field(init=False, repr=False, compare=False)
@@ -127,6 +131,7 @@ class FactorModel:
     _uses_implicit: bool = field(init=False, repr=False, compare=False)
     _item_norms: np.ndarray = field(init=False, repr=False, compare=False)
     _popularity: np.ndarray = field(init=False, repr=False, compare=False)
+    _item_counts: np.ndarray | None = field(init=False, repr=False, compare=False)
 
     def with_metadata(self, **entries: Any) -> FactorModel:
         """A copy of this model whose metadata also holds ``entries`` (the tensors are shared,
@@ -252,7 +257,10 @@ class FactorModel:
                 )
                 taste = self._v[safe] @ vec.rank_factors if self.blend.taste else None
                 bayes = self.bayes.predict(vec.bayes, safe) if self.bayes is not None else None
-                stars = self.blend.apply(stars, other, taste, bayes)
+                support = None
+                if self._item_counts is not None:
+                    support = (float(len(vec.rated_rows)), self._item_counts[safe])
+                stars = self.blend.apply(stars, other, taste, bayes, support)
         out = np.clip(stars, *self.rating_scale).astype(np.float32)
         out[~known] = np.nan
         return out
@@ -262,7 +270,8 @@ class FactorModel:
         neighbour head, samples for the Bayesian head); else the star head serves alone."""
         if self.neighbours is None and self.bayes is None:
             return False
-        if self.neighbours is not None and not len(vec.rated_rows):
+        needs_ratings = self.neighbours is not None or self.blend.has_support
+        if needs_ratings and not len(vec.rated_rows):
             return False
         return self.bayes is None or vec.bayes.size > 0
 

@@ -97,7 +97,7 @@ class Trainer:
             run = self._run(train, valid, global_mean, cfg.epochs, cfg.rank_sweeps)
             history = {"star": run.star_history, "rank": run.rank_history}
             if run.neighbours is not None or run.bayes is not None:
-                blend = _fit_blend(run, train, valid, global_mean, cfg.seed)
+                blend = _fit_blend(run, train, valid, global_mean, cfg)
                 history["blend"] = blend.to_list()
             # The split's row matrices and chunk plans (~1 GB at 25M ratings) are done with;
             # the refit builds its own over all ratings.
@@ -277,6 +277,8 @@ class Trainer:
         started: float,
     ) -> FactorModel:
         cfg = self.config
+        neighbours, bayes = blend.uses()
+        keep_ratings = neighbours or blend.has_support  # both need each user's ratings
         liked = np.bincount(
             data.item_rows[data.ratings >= RELEVANT_STARS], minlength=data.n_items
         ).astype(np.float32)
@@ -315,9 +317,9 @@ class Trainer:
                 rank_unobserved_weight=cfg.rank_unobserved_weight,
             ),
             rating_scale=(low, high),
-            neighbours=run.neighbours if blend.neighbours != 0 else None,
-            rated=data.by_user if blend.neighbours != 0 else None,
-            bayes=run.bayes if blend.bayes != 0 else None,
+            neighbours=run.neighbours if neighbours else None,
+            rated=data.by_user if keep_ratings else None,
+            bayes=run.bayes if bayes else None,
             blend=blend,
             genre_prior=run.genre_prior,
             metadata=metadata,
@@ -328,12 +330,12 @@ _BLEND_SAMPLE = 200_000  # three weights need far fewer pairs than a big data se
 
 
 def _fit_blend(
-    run: _Run, train: Interactions, valid: Interactions, global_mean: float, seed: int
+    run: _Run, train: Interactions, valid: Interactions, global_mean: float, cfg: TrainConfig
 ) -> Blend:
     """The blend of star head, neighbour head, rank-head score and Bayesian head that fits
     validation best (heads turned off get weight 0)."""
     if len(valid) > _BLEND_SAMPLE:
-        pick = np.random.default_rng(seed).choice(len(valid), _BLEND_SAMPLE, replace=False)
+        pick = np.random.default_rng(cfg.seed).choice(len(valid), _BLEND_SAMPLE, replace=False)
         valid = valid.subset(np.sort(pick))
     star = state_predictions(run.star, global_mean, valid).numpy().astype(np.float64)
     other = (
@@ -346,7 +348,14 @@ def _fit_blend(
     bayes = (
         run.bayes.predict_pairs(valid.user_rows, valid.item_rows) if run.bayes is not None else None
     )
-    return Blend.fit(star, other, taste, valid.ratings, bayes)
+    # Rating counts as the served model will see them: the refit has all the ratings.
+    grow = 1.0 / (1.0 - cfg.validation_share) if cfg.refit else 1.0
+    user_counts = np.bincount(train.user_rows, minlength=train.n_users) * grow
+    item_counts = np.bincount(train.item_rows, minlength=train.n_items) * grow
+    support = (user_counts[valid.user_rows], item_counts[valid.item_rows])
+    return Blend.fit(
+        star, other, taste, valid.ratings, bayes, support if cfg.blend_support else None
+    )
 
 
 def _stalled(
