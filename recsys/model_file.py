@@ -65,6 +65,7 @@ def save_model(model: FactorModel, path: str | Path) -> None:
         "format_version": FORMAT_VERSION,
         "global_mean": model.global_mean,
         "rating_scale": list(model.rating_scale),
+        "unseen_item_stars": model.unseen_item_stars,
         "fold_in": model.fold_in_settings.__dict__,
         "blend": model.blend.to_list(),
         "neighbours": None
@@ -155,6 +156,7 @@ def load_model_fields(path: str | Path) -> dict[str, Any]:
         "global_mean": float(header["global_mean"]),
         "fold_in": header["fold_in"],
         "rating_scale": (float(header["rating_scale"][0]), float(header["rating_scale"][1])),
+        "unseen_item_stars": header.get("unseen_item_stars"),  # absent from older files
         "metadata": header["metadata"],
         **tensors,
     }

@@ -317,6 +317,7 @@ class Trainer:
                 rank_unobserved_weight=cfg.rank_unobserved_weight,
             ),
             rating_scale=(low, high),
+            unseen_item_stars=_rare_film_stars(data),
             neighbours=run.neighbours if neighbours else None,
             rated=data.by_user if keep_ratings else None,
             bayes=run.bayes if bayes else None,
@@ -356,6 +357,14 @@ def _fit_blend(
     return Blend.fit(
         star, other, taste, valid.ratings, bayes, support if cfg.blend_support else None
     )
+
+
+def _rare_film_stars(data: Interactions, at_most: int = 2) -> float:
+    """The mean star of films with at most ``at_most`` ratings (the global mean without any):
+    the best guess for a film the model has not seen at all."""
+    counts = np.bincount(data.item_rows, minlength=data.n_items)
+    rare = counts[data.item_rows] <= at_most
+    return float(data.ratings[rare].mean()) if rare.any() else float(data.ratings.mean())
 
 
 def _stalled(
