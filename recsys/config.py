@@ -18,9 +18,11 @@ _Solver = Literal["adam", "als"]
 class TrainConfig:
     """Everything that decides what a training run produces (with the data and the seed)."""
 
-    star_solver: _Solver = "adam"
-    """How the star head is fitted: minibatch Adam on biased MF with an implicit term, or
-    explicit biased ALS with weighted-λ regularisation (no implicit term)."""
+    star_solver: _Solver = "als"
+    """How the star head is fitted: explicit biased ALS with weighted-λ regularisation (no
+    implicit term), or minibatch Adam on biased MF with an SVD++-style implicit term. ALS is
+    the default since the Bayesian head joined the blend: on ML-100k fold 0 the blend with
+    ALS scored RMSE 0.8875 against 0.8884 with Adam, in half the training time."""
 
     factors: int = 32
     """Latent dimensions of the star head."""
