@@ -51,8 +51,9 @@ class TrainConfig:
     epochs: int = 80
     """Upper bound on star-head epochs (Adam passes or ALS sweeps); early stopping ends sooner."""
 
-    rank_factors: int = 32
-    """Latent dimensions of the rank head."""
+    rank_factors: int = 64
+    """Latent dimensions of the rank head. 64 rather than 32: ML-100k fold 0 NDCG@10 0.3977
+    -> 0.4049 (new users 0.4992 -> 0.4998) for about a second more of training."""
 
     rank_reg: float = 30.0
     """L2 on rank-head factors (the same for every row: popular films are not penalised more)."""
