@@ -175,8 +175,11 @@ class _Side:
         base = mean + rng.standard_normal((n_rows, d), np.float32) / np.sqrt(precision)
         base = base.astype(np.float32)
         noise = rng.standard_normal(len(self.cols), np.float32) / np.float32(np.sqrt(tau))
-        z = design[self.cols]
-        target = self.centred - other_bias[self.cols] + noise - (z * base[self.owners]).sum(1)
+        # np.take and einsum: fancy indexing and (a * b).sum(1) took twice as long here.
+        z = np.take(design, self.cols, axis=0)
+        own = np.take(base, self.owners, axis=0)
+        target = self.centred - np.take(other_bias, self.cols) + noise
+        target -= np.einsum("ij,ij->i", z, own)
         reg = torch.from_numpy((precision / tau).astype(np.float32)).expand(n_rows, d)
         delta = solve_rows(
             torch.from_numpy(design), self.matrix, self.ones, target, reg.contiguous()
@@ -184,10 +187,14 @@ class _Side:
         self.factors = base + delta.numpy()
 
     def squared_error(self, other: np.ndarray) -> float:
-        x, y = self.factors[self.owners], other[self.cols]
-        k = x.shape[1] - 1
-        predicted = (x[:, :k] * y[:, :k]).sum(1) + x[:, k] + y[:, k]
-        return float(np.square(self.centred - predicted, dtype=np.float64).sum())
+        # [p_u, b_u, 1] · [q_i, 1, b_i] = p_u·q_i + b_u + b_i: one einsum over gathered rows.
+        k = other.shape[1] - 1
+        mine = np.hstack([self.factors, np.ones((len(self.factors), 1), np.float32)])
+        theirs = np.hstack([other[:, :k], np.ones((len(other), 1), np.float32), other[:, k:]])
+        x = np.take(mine, self.owners, axis=0)
+        y = np.take(theirs, self.cols, axis=0)
+        residual = self.centred - np.einsum("ij,ij->i", x, y)
+        return float(np.dot(residual, residual))
 
 
 def _sample_hyper(factors: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
