@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from synthetic import low_rank_ratings
 
-from recsys import FactorModel, cli
+from recsys import FactorModel, TrainConfig, cli
 from recsys.data import DataFormatError, read_user_ratings
 
 
@@ -81,12 +81,12 @@ def test_bad_data_gives_one_clear_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("threshold", "flag", "solver", "announced"),
+    ("threshold", "flag", "scale", "announced"),
     [
-        (100, [], "als", True),  # past the threshold: the scale preset, said out loud
-        (100, ["--preset", "default"], "adam", False),  # ... unless asked not to
-        (10**9, [], "adam", False),  # below it: the tuned defaults
-        (10**9, ["--preset", "scale"], "als", False),  # ... unless asked for the preset
+        (100, [], True, True),  # past the threshold: the scale preset, said out loud
+        (100, ["--preset", "default"], False, False),  # ... unless asked not to
+        (10**9, [], False, False),  # below it: the tuned defaults
+        (10**9, ["--preset", "scale"], True, False),  # ... unless asked for the preset
     ],
 )
 def test_train_picks_the_scale_preset_for_big_data(
@@ -96,7 +96,7 @@ def test_train_picks_the_scale_preset_for_big_data(
     capsys: pytest.CaptureFixture[str],
     threshold: int,
     flag: list[str],
-    solver: str,
+    scale: bool,
     announced: bool,
 ) -> None:
     monkeypatch.setattr(cli, "SCALE_THRESHOLD", threshold)
@@ -104,7 +104,12 @@ def test_train_picks_the_scale_preset_for_big_data(
     args = ["train", "--data", str(release), "--out", str(out), *flag, *FAST_ARGS]
     assert cli.main(args) == 0
     config = FactorModel.load(out).metadata["config"]
-    assert config["star_solver"] == solver
+    preset = TrainConfig.for_scale() if scale else TrainConfig()
+    # The presets differ in more than one setting; these two tell them apart.
+    assert (config["neighbour_max_items"], config["bayes_samples"]) == (
+        preset.neighbour_max_items,
+        preset.bayes_samples,
+    )
     assert config["factors"] == 8  # an explicit flag still wins over either preset
     assert ("scale preset" in capsys.readouterr().err) is announced
 
