@@ -9,9 +9,12 @@ MODEL  ?= models/model.safetensors
 
 .PHONY: run test lint format data model bench clean spark java
 
+# pip's own progress (one line per package, with download bars) instead of minutes of
+# silence: torch alone is hundreds of MB.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@echo "Installing moviebot and its dependencies into $(VENV) (torch is large: a few minutes)..."
+	$(PY) -m pip install --disable-pip-version-check --progress-bar on -e '.[dev]'
 	touch $@
 
 $(DATA_DIR)/ml-100k/.complete: $(VENV)/.installed
@@ -25,7 +28,7 @@ data: $(DATA_DIR)/ml-100k/.complete
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(VENV)/.spark: $(VENV)/.installed
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,spark]'
+	$(PY) -m pip install --disable-pip-version-check --progress-bar on -e '.[dev,spark]'
 	$(PY) -c 'from recsys.spark.availability import java_ok; raise SystemExit(not java_ok())' \
 		|| $(MAKE) java
 	touch $@

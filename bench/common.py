@@ -55,3 +55,10 @@ def latency_ms(samples: list[float]) -> dict[str, float]:
         "p99_ms": float(np.percentile(ms, 99)),
         "max_ms": float(ms.max()),
     }
+
+
+def serving_model(path: Path) -> Any:
+    """The model file at ``path``, or one trained now on ML-100k when there is none."""
+    from recsys import FactorModel, Trainer
+
+    return FactorModel.load(path) if path.exists() else Trainer().fit(movielens_100k().ratings)

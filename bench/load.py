@@ -264,7 +264,7 @@ def check_database(path: Path, users: dict[int, SimUser]) -> dict[str, int]:
         stored: defaultdict[int, dict[int, float]] = defaultdict(dict)
         for user_id, item_id, stars in conn.execute("SELECT user_id, item_id, stars FROM ratings"):
             stored[user_id][item_id] = stars
-        logged = dict(conn.execute("SELECT user_id, count(*) FROM answers GROUP BY user_id"))
+        logged = dict(conn.execute("SELECT user_id, count(*) FROM journal GROUP BY user_id"))
     found = Counter[str]()
     for user in users.values():
         mine = stored.get(user.user_id, {})

@@ -6,9 +6,9 @@ other 80% (it holds out its own validation share from them). Default and tuned c
 then trained on the 80% and scored on the test ratings: RMSE of the served stars, NDCG@10
 with every unrated film ranked (relevant: test stars ≥ 4).
 
-    python bench/tuning.py [--budget-minutes 5] [--sets ml-100k,planted,small]
+    python bench/tuning.py [--budget-minutes 5] [--sets ml-100k,planted,small] [--name tuning]
 
-Writes bench/results/tuning.json and tuning.md.
+Writes bench/results/<name>.json and <name>.md.
 """
 
 from __future__ import annotations
@@ -85,6 +85,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--budget-minutes", type=float, default=5.0)
     parser.add_argument("--sets", default="ml-100k,planted,small")
+    parser.add_argument("--name", default="tuning", help="results file name (bench/results/)")
     args = parser.parse_args()
     results = {}
     for name, (ratings, oracle) in data_sets(args.sets.split(",")).items():
@@ -106,7 +107,7 @@ def main() -> None:
          "RMSE / oracle", "tune minutes"],
         rows,
     )  # fmt: skip
-    write("tuning", {"budget_minutes": args.budget_minutes, "sets": results}, table)
+    write(args.name, {"budget_minutes": args.budget_minutes, "sets": results}, table)
 
 
 if __name__ == "__main__":

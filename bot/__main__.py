@@ -14,7 +14,7 @@ import sys
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from telegram.error import InvalidToken
+from telegram.error import InvalidToken, NetworkError
 
 from bot import logs
 from bot.config import ConfigError, Settings, load_settings
@@ -50,7 +50,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(NO_TOKEN, file=sys.stderr)
             from bot.console import run_console
 
-            asyncio.run(run_console(settings))
+            try:
+                asyncio.run(run_console(settings))
+            except KeyboardInterrupt:  # Ctrl-C: the console has closed up and said bye
+                return EXIT_INTERRUPTED
             return 0
         return run_telegram(settings)
     except (StartupError, FetchError, DataFormatError) as exc:
@@ -59,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+EXIT_INTERRUPTED = 130  # Ctrl-C in the console, as shells report it (128 + SIGINT)
 EXIT_REJECTED = 3  # Telegram refused the token: a supervisor may restart, a person must look
 
 
@@ -83,6 +87,13 @@ def run_telegram(settings: Settings) -> int:
             "@BotFather) and TELEGRAM_API_BASE_URL (unset for Telegram itself), then start again"
         )
         return EXIT_REJECTED
+    except NetworkError as error:
+        # Telegram answered getMe, then went away before polling began (setMyCommands):
+        # a supervisor restarts the bot, which then waits for Telegram again.
+        logging.getLogger("bot").error(
+            "lost Telegram while starting (%s); start the bot again", error.message
+        )
+        return 1
     return EXIT_REJECTED if application.bot_data.get(REJECTED_KEY) else 0
 
 
@@ -90,11 +101,16 @@ def _run(application: App, settings: Settings) -> None:
     """Run the bot in this thread's event loop, closing its transports however it ends."""
     from bot.app import close_transports
     from bot.polling import ALLOWED_UPDATES
+    from bot.reach import wait_for_telegram
 
+    # One loop for the wait and for PTB: the bot's HTTP sessions belong to the loop they
+    # opened in.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     try:
-        _serve(application, settings, ALLOWED_UPDATES)
+        if loop.run_until_complete(wait_for_telegram(application.bot)):
+            _serve(application, settings, ALLOWED_UPDATES)
     finally:
-        loop = asyncio.get_event_loop()
         loop.run_until_complete(close_transports(application))
         loop.close()
 

@@ -16,6 +16,7 @@ from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
+    InlineQueryHandler,
     MessageHandler,
     PollAnswerHandler,
     PollHandler,
@@ -29,6 +30,7 @@ from bot.config import Settings
 from bot.edits import EDITS_KEY, Edits
 from bot.handlers import admin, errors, group, private
 from bot.inbox import Inbox
+from bot.inline.handler import inline_query
 from bot.polling import on_polled
 from bot.runtime import RESOURCES_KEY, close_resources, open_resources
 from bot.transport import AiohttpRequest
@@ -68,6 +70,7 @@ def build_application(settings: Settings, request: BaseRequest | None = None) ->
         builder = builder.request(request).get_updates_request(request)
     if settings.telegram_api_base_url:
         builder = builder.base_url(settings.telegram_api_base_url)
+        builder = builder.base_file_url(file_url(settings.telegram_api_base_url))
     application = builder.build()
     application.bot_data[EDITS_KEY] = Edits()
     if polling is not None:
@@ -95,14 +98,23 @@ def build_application(settings: Settings, request: BaseRequest | None = None) ->
     application.add_handler(
         MessageHandler(private_chat & filters.TEXT & ~filters.COMMAND, private.text)
     )
+    application.add_handler(MessageHandler(private_chat & filters.Document.ALL, private.document))
     application.add_handler(
         MessageHandler(
             private_chat & ~filters.TEXT & ~filters.StatusUpdate.ALL, private.unsupported
         )
     )
     application.add_handler(CallbackQueryHandler(private.button))
+    application.add_handler(InlineQueryHandler(inline_query))  # @<bot> heat, in any chat
     application.add_error_handler(errors.on_error)
     return application
+
+
+def file_url(base_url: str) -> str:
+    """Where a Bot API server at ``base_url`` serves files: Telegram's layout puts
+    ``/file/bot<token>/<path>`` beside ``/bot<token>/<method>``."""
+    head, found, tail = base_url.rpartition("/bot")
+    return f"{head}/file/bot{tail}" if found else base_url
 
 
 async def close_transports(application: App) -> None:

@@ -176,6 +176,15 @@ class OpenFilm(_Action):
 
 
 @dataclass(frozen=True, slots=True)
+class SimilarTo(_Action):
+    """Films like this one (a "Did you mean…?" answer to /similar): ``sm1:<item>``."""
+
+    TAG: ClassVar[str] = "sm1"
+    CODECS: ClassVar[tuple[_Codec, ...]] = (ID,)
+    item_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class WatchLater(_Action):
     """Put a film on the watchlist: ``wa1:<item>``."""
 
@@ -226,9 +235,18 @@ class MyRatings(_Action):
 
 @dataclass(frozen=True, slots=True)
 class DeleteRating(_Action):
-    """Delete one rating from the list: ``dr1:<item>``."""
+    """Ask before deleting one rating from the list: ``dr1:<item>``."""
 
     TAG: ClassVar[str] = "dr1"
+    CODECS: ClassVar[tuple[_Codec, ...]] = (ID,)
+    item_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteRatingConfirm(_Action):
+    """Yes, delete that rating (/undo still puts it back): ``dy1:<item>``."""
+
+    TAG: ClassVar[str] = "dy1"
     CODECS: ClassVar[tuple[_Codec, ...]] = (ID,)
     item_id: int
 
@@ -294,12 +312,14 @@ Action = (
     | Undo
     | RecMore
     | OpenFilm
+    | SimilarTo
     | WatchLater
     | WatchRemove
     | MyWatchlist
     | NotInterested
     | MyRatings
     | DeleteRating
+    | DeleteRatingConfirm
     | ForgetConfirm
     | ForgetCancel
     | NightJoin
@@ -315,12 +335,14 @@ ACTIONS: Final[tuple[type[_Action], ...]] = (
     Undo,
     RecMore,
     OpenFilm,
+    SimilarTo,
     WatchLater,
     WatchRemove,
     MyWatchlist,
     NotInterested,
     MyRatings,
     DeleteRating,
+    DeleteRatingConfirm,
     ForgetConfirm,
     ForgetCancel,
     NightJoin,

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from datetime import time
 from pathlib import Path
@@ -74,7 +75,7 @@ class Settings(BaseSettings):
     """SQLite database file with users, ratings and groups; its folder is created if missing."""
 
     model_path: Path = Path("models/model.safetensors")
-    """Trained recommender weights the bot serves (a JSON sidecar lives next to it)."""
+    """Trained recommender weights the bot serves (one safetensors file, its metadata inside)."""
 
     data_dir: Path = Path("data")
     """Folder with the MovieLens data the model is trained on."""
@@ -132,6 +133,37 @@ class Settings(BaseSettings):
     """A training config file written by ``python -m recsys tune``: the first model and every
     retraining run train with it. TRAIN_* settings that are set still win over it."""
 
+    @field_validator("database_path", "model_path")
+    @classmethod
+    def _usable_file(cls, path: Path, info: ValidationInfo) -> Path:
+        if path.is_dir():
+            raise ValueError("is a folder, not a file")
+        # The database is written in place; a model file is replaced by a rename beside it.
+        mode = os.R_OK | os.W_OK if info.field_name == "database_path" else os.R_OK
+        if path.exists() and not os.access(path, mode):
+            raise ValueError("cannot be read and written by this user")
+        _writable(path.parent)
+        return path
+
+    @field_validator("data_dir")
+    @classmethod
+    def _usable_folder(cls, path: Path) -> Path:
+        if path.exists():
+            if not path.is_dir():
+                raise ValueError("is not a folder")
+            if not os.access(path, os.R_OK | os.X_OK):
+                raise ValueError("cannot be read by this user")
+            return path
+        _writable(path)
+        return path
+
+    tmdb_api_key: SecretStr | None = None
+    """TMDB API key (v3 key, or v4 read access token) for film posters; unset: no posters.
+    Kept in a SecretStr so it never shows in repr, logs or errors."""
+
+    tmdb_url: str = "https://api.themoviedb.org/3"
+    """TMDB API base URL (tests point it at a fake TMDB on 127.0.0.1)."""
+
     @field_validator("train_config")
     @classmethod
     def _readable_train_config(cls, path: Path | None) -> Path | None:
@@ -148,7 +180,7 @@ class Settings(BaseSettings):
             raise ValueError("does not look like a bot token")
         return token
 
-    @field_validator("telegram_api_base_url", "webhook_url", "movielens_url")
+    @field_validator("telegram_api_base_url", "webhook_url", "movielens_url", "tmdb_url")
     @classmethod
     def _http_url(cls, url: str | None) -> str | None:
         if url is None:
@@ -243,6 +275,18 @@ class Settings(BaseSettings):
         return self.retrain_time.replace(tzinfo=self.tz)
 
 
+def _writable(folder: Path) -> None:
+    """ValueError unless this user may write in ``folder``, or create it: its nearest existing
+    ancestor must be a folder they may write in (``/dev/null/sub`` has none)."""
+    ancestor = folder
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise ValueError(f"cannot be created: {ancestor} is a file, not a folder")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise ValueError(f"cannot be written: this user may not write in {ancestor}")
+
+
 # How to fix each variable, appended to the problem pydantic or a validator found.
 _FIXES: dict[str, str] = {
     "telegram_bot_token": "copy the token @BotFather gave you (digits, a colon, then 30+ "
@@ -253,9 +297,9 @@ _FIXES: dict[str, str] = {
     "webhook_listen": "use an IP address such as 127.0.0.1 or 0.0.0.0",
     "webhook_port": "use a port number between 1 and 65535",
     "admin_user_ids": "use numeric Telegram user ids separated by commas, e.g. 12345,67890",
-    "database_path": "use a file path such as data/moviebot.sqlite3",
-    "model_path": "use a file path such as models/model.safetensors",
-    "data_dir": "use a folder path such as data",
+    "database_path": "use a file path in a folder you may write to, such as data/moviebot.sqlite3",
+    "model_path": "use a file path in a folder you may write to, such as models/model.safetensors",
+    "data_dir": "use a folder you may write to, such as data",
     "catalogue": "use a release name (ml-100k, ml-1m, ml-10m, ml-20m, ml-25m, ml-32m, "
     "ml-latest-small, ml-latest) or the path of a MovieLens folder or .zip",
     "movielens_url": "use a URL such as https://files.grouplens.org/datasets/movielens, or "

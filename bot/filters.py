@@ -1,7 +1,9 @@
-"""``/recommend comedy``, ``/recommend 1990s``: parsing a filter, and its short button key."""
+"""``/recommend comedy``, ``/recommend 1990s``, ``/recommend horror comedy``: parsing a filter
+(at most two genres, a film must have both), and its short button key."""
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -12,7 +14,8 @@ from recsys.data import Catalog
 _DECADE = re.compile(r"^(\d{2}|\d{4})'?s$")  # 90s, 1990s
 _RANGE = re.compile(r"^(\d{4})\s*[-–]\s*(\d{4})$")
 _YEAR = re.compile(r"^(\d{4})$")
-_KEY = re.compile(r"^g(\d{1,2})?(?:y(\d{4})-(\d{4}))?$")
+_KEY = re.compile(r"^g(\d{1,2}(?:_\d{1,2})?)?(?:y(\d{4})-(\d{4}))?$")
+_JOINERS = frozenset({"and", "&", "+", "/"})
 _ALIASES = {
     "scifi": "Sci-Fi",
     "science fiction": "Sci-Fi",
@@ -37,13 +40,13 @@ class FilterError(ValueError):
 
 @dataclass(frozen=True)
 class Filter:
-    genre: str | None = None
+    genres: tuple[str, ...] = ()  # a film must have every one of them
     years: tuple[int, int] | None = None
 
     def describe(self) -> str:
         parts = []
-        if self.genre:
-            parts.append(self.genre.lower())
+        if self.genres:
+            parts.append(" and ".join(g.lower() for g in self.genres))
         if self.years:
             start, end = self.years
             if start == end:
@@ -55,41 +58,50 @@ class Filter:
         return " from the ".join(parts) if len(parts) == 2 else "".join(parts)
 
     def key(self, genres: list[str]) -> str:
-        """A short token for callback data: ``g5``, ``gy1990-1999``, ``g5y1990-1999``."""
-        genre = str(genres.index(self.genre)) if self.genre else ""
+        """A short token for callback data: ``g5``, ``g5_7``, ``gy1990-1999``,
+        ``g5y1990-1999``."""
+        genre = "_".join(str(genres.index(g)) for g in self.genres)
         years = f"y{self.years[0]}-{self.years[1]}" if self.years else ""
         return f"g{genre}{years}"
 
     def candidates(self, catalog: Catalog) -> np.ndarray | None:
         """Item ids that pass, or None when there is no filter at all."""
-        if self.genre is None and self.years is None:
+        if not self.genres and self.years is None:
             return None
-        return catalog.filter(self.genre, self.years)
+        if not self.genres:
+            return catalog.filter(None, self.years)
+        passing = [catalog.filter(genre, self.years) for genre in self.genres]
+        return functools.reduce(np.intersect1d, passing)
 
 
 def parse_filter(text: str, genres: list[str]) -> Filter:
-    """``""`` → no filter; a genre (any case, plural, common aliases), a decade, a year, a
-    year range, or a genre and years together ("comedy 1990s")."""
+    """``""`` → no filter; a genre (any case, plural, common aliases) or two ("horror
+    comedy": films of both), a decade, a year, a year range, or genres and years together
+    ("comedy 1990s")."""
     text = " ".join(text.casefold().split())[:60]
     if not text:
         return Filter()
     by_name = {g.casefold(): g for g in genres}
-    genre, years = None, None
+    years = None
     words = text.replace(",", " ").split()
     rest = []
     for word in words:
         found = _years(word)
         if found:
             years = found
-        else:
+        elif word not in _JOINERS:
             rest.append(word)
+    chosen: tuple[str, ...] = ()
     if rest:
-        name = " ".join(rest)
-        genre = _genre(name, by_name)
-        if genre is None:
-            examples = ", ".join(sorted(g.lower() for g in genres)[:6])
-            raise FilterError(f"I don't know the genre “{name}”. Try one of: {examples}, or 1990s.")
-    return Filter(genre, years)
+        found_genres = _genres(rest, by_name)
+        if found_genres is None:
+            raise FilterError(
+                f"I don't know the genre “{' '.join(rest)}”. The genres: "
+                f"{', '.join(sorted(g.lower() for g in genres))}; two together work too "
+                "(horror comedy), and so do years (1990s, 1994, 1980-1989)."
+            )
+        chosen = found_genres
+    return Filter(chosen, years)
 
 
 def parse_key(key: str | None, genres: list[str]) -> Filter:
@@ -99,11 +111,27 @@ def parse_key(key: str | None, genres: list[str]) -> Filter:
     match = _KEY.match(key)
     if not match:
         raise FilterError("unknown filter key")
-    index, start, end = match.groups()
-    if index is not None and int(index) >= len(genres):
+    indexes, start, end = match.groups()
+    numbers = [int(i) for i in indexes.split("_")] if indexes else []
+    if any(n >= len(genres) for n in numbers):
         raise FilterError("unknown filter key")
-    genre = genres[int(index)] if index is not None else None
-    return Filter(genre, (int(start), int(end)) if start else None)
+    return Filter(tuple(genres[n] for n in numbers), (int(start), int(end)) if start else None)
+
+
+def _genres(words: list[str], by_name: dict[str, str]) -> tuple[str, ...] | None:
+    """The genres ``words`` name: one ("science fiction" too), or two side by side. Not
+    three: their key would not fit the 16 characters a button's filter key has."""
+    whole = _genre(" ".join(words), by_name)
+    if whole is not None:
+        return (whole,)
+    for cut in range(1, len(words)):
+        first, second = (
+            _genre(" ".join(words[:cut]), by_name),
+            _genre(" ".join(words[cut:]), by_name),
+        )
+        if first is not None and second is not None and first != second:
+            return (first, second)
+    return None
 
 
 def _genre(name: str, by_name: dict[str, str]) -> str | None:

@@ -192,7 +192,67 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         ) WITHOUT ROWID
         """,
     ),
-    # 8: a training run may be the full model trained after a quick first one ('first'), not
+    # 8: the change journal (bot/storage/journal.py) replaces the answer log, so that /undo
+    # takes back any change (a deleted rating, a watchlist edit, a whole import of many films)
+    # and not only the last rating or dismissal. The answers logged so far carry over.
+    (
+        """
+        CREATE TABLE journal (
+            user_id         INTEGER NOT NULL REFERENCES users (user_id) ON DELETE CASCADE,
+            seq             INTEGER NOT NULL,
+            change_id       INTEGER NOT NULL,
+            kind            TEXT    NOT NULL CHECK (kind IN ('rated', 'unseen',
+                                'not_interested', 'skipped', 'deleted', 'listed', 'unlisted',
+                                'imported')),
+            item_id         INTEGER NOT NULL,
+            prev_stars      REAL,
+            prev_dismissal  TEXT CHECK (prev_dismissal IN ('unseen', 'not_interested', 'skipped')),
+            prev_created_at INTEGER,
+            prev_updated_at INTEGER,
+            answer          INTEGER NOT NULL CHECK (answer IN (0, 1)),
+            listing         INTEGER NOT NULL CHECK (listing IN (0, 1)),
+            prev_listed_at  INTEGER,
+            made_at         INTEGER NOT NULL,
+            CHECK (prev_stars IS NULL OR prev_dismissal IS NULL),
+            CHECK (change_id <= seq),
+            PRIMARY KEY (user_id, seq)
+        ) WITHOUT ROWID
+        """,
+        # The answer log never touched the watchlist: its rows leave the watchlist alone.
+        """
+        INSERT INTO journal (user_id, seq, change_id, kind, item_id, prev_stars, prev_dismissal,
+                             prev_created_at, prev_updated_at, answer, listing, made_at)
+        SELECT user_id, seq, seq, kind, item_id, prev_stars, prev_dismissal, prev_created_at,
+               prev_updated_at, 1, 0, answered_at
+        FROM answers
+        """,
+        "DROP TRIGGER answers_keep_recent",
+        "DROP TABLE answers",
+        # Keep about the last 100 changes per user, checked when every 32nd change begins (an
+        # import is one change of many rows: it is pruned whole, never in part).
+        """
+        CREATE TRIGGER journal_keep_recent AFTER INSERT ON journal
+        WHEN NEW.seq = NEW.change_id AND NEW.seq % 32 = 0
+        BEGIN
+            DELETE FROM journal
+            WHERE user_id = NEW.user_id
+              AND change_id < (SELECT change_id FROM journal WHERE user_id = NEW.user_id
+                               GROUP BY change_id ORDER BY change_id DESC LIMIT 1 OFFSET 99);
+        END
+        """,
+    ),
+    # posters: TMDB poster paths by tmdbId (bot/posters/), kept six months at most; a NULL
+    # path means TMDB has no poster for the film.
+    (
+        """
+        CREATE TABLE posters (
+            tmdb_id    INTEGER PRIMARY KEY,
+            path       TEXT,
+            fetched_at INTEGER NOT NULL
+        ) WITHOUT ROWID
+        """,
+    ),
+    # 10: a training run may be the full model trained after a quick first one ('first'), not
     # only a nightly or an admin's. SQLite cannot change a CHECK: the table is rebuilt.
     (
         """
@@ -215,7 +275,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "DROP TABLE training_runs",
         "ALTER TABLE training_runs_new RENAME TO training_runs",
     ),
-    # 9: which catalogue the stored item ids belong to, and what a change of CATALOGUE could
+    # 11: which catalogue the stored item ids belong to, and what a change of CATALOGUE could
     # not match in the new one (bot/storage/rekey.py): kept, never deleted.
     (
         """

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 # What the bot asks Telegram for, and all its handlers act on: an update of another kind
 # (an edited message, a business message carrying an admin's "/retrain") is dropped.
-ALLOWED_UPDATES = ("message", "callback_query", "poll", "poll_answer")
+ALLOWED_UPDATES = ("message", "callback_query", "poll", "poll_answer", "inline_query")
 
 # What PTB needs of each kind to build it: a field's type, or the shape of a nested object.
 Shape = Mapping[str, "type | Shape"]
@@ -34,6 +34,7 @@ _MESSAGE: Shape = {"message_id": int, "date": int, "chat": _CHAT}
 _QUERY: Shape = {"id": str, "from": _USER, "chat_instance": str}
 _OPTION: Shape = {"text": str, "voter_count": int}
 _ANSWER: Shape = {"poll_id": str, "option_ids": list}
+_INLINE: Shape = {"id": str, "from": _USER, "query": str, "offset": str}
 _POLL: Shape = {
     "id": str,
     "question": str,
@@ -114,6 +115,8 @@ def _problem(update: dict[str, Any]) -> str | None:
         fine = _fits(body, _MESSAGE) and _fits_if_there(body, "from", _USER)
     elif kind == "callback_query":
         fine = _fits(body, _QUERY) and _fits_if_there(body, "message", _MESSAGE)
+    elif kind == "inline_query":
+        fine = _fits(body, _INLINE)
     elif kind == "poll_answer":
         fine = (
             _fits(body, _ANSWER)

@@ -38,6 +38,7 @@ class Reply:
     buttons: list[list[Button]] = field(default_factory=list)
     document: tuple[str, bytes] | None = None  # (file name, content)
     photo: bytes | None = None  # a PNG; ``text`` becomes its caption
+    photo_url: str | None = None  # a poster: the message is a photo with ``text`` as caption
 
 
 def escape(text: str) -> str:
@@ -52,8 +53,19 @@ def notice(text: str | None) -> str | None:
     return text[: MAX_NOTICE - 1] + "…"
 
 
-def film_label(film: Film) -> str:
-    return f"{film.title} ({film.year})" if film.year else film.title
+def film_label(film: Film, limit: int | None = None) -> str:
+    """ "Title (year)", in at most ``limit`` characters: a long title is cut at a word and
+    the year kept ("Double Life of…(1991)"), never cut mid-year."""
+    year = f" ({film.year})" if film.year else ""
+    if limit is None or len(film.title) + len(year) <= limit:
+        return film.title + year
+    room = max(limit - len(year) - 1, 1)  # the "…" takes one
+    cut = film.title[:room]
+    if " " in cut.strip() and not film.title[room : room + 1].isspace():
+        cut = cut.rsplit(" ", 1)[0]  # the word that does not fit goes whole
+    if cut.count("(") > cut.count(")"):
+        cut = cut[: cut.rindex("(")]  # no half of an alternative title: "(Podwójne zycie…"
+    return cut.rstrip(" ,:;-(") + "…" + year
 
 
 def film_html(film: Film) -> str:

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import os
 import shutil
+import sqlite3
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from threadpoolctl import threadpool_limits
 
 from bot.config import Settings
 from bot.movienight.flow import Group
+from bot.posters import Posters, PosterStore, Tmdb
 from bot.private.chat import Chat
 from bot.retrain import (
     Retrainer,
@@ -200,7 +202,8 @@ async def open_resources(settings: Settings) -> Resources:
     abandoned = await storage.abandon_running_runs()
     if abandoned:
         log.warning("%d training run(s) were cut off by a restart; marked failed", abandoned)
-    service = MovieService(storage, model, catalog)
+    posters = await open_posters(settings, storage)
+    service = MovieService(storage, model, catalog, posters=posters)
     retrainer = Retrainer(settings, storage, service)
     resources = Resources(settings, storage, service, Chat(service), retrainer)
     if model.metadata.get("quick"):
@@ -211,6 +214,20 @@ async def open_resources(settings: Settings) -> Resources:
     return resources
 
 
+async def open_posters(settings: Settings, storage: Storage) -> Posters:
+    """TMDB posters when TMDB_API_KEY is set (else none), with entries past six months gone."""
+    key = settings.tmdb_api_key
+    posters = Posters(PosterStore(storage), None if key is None else Tmdb(settings.tmdb_url, key))
+    try:
+        expired = await posters.store.expire()
+    except sqlite3.Error as error:  # a read-only disk: reads still skip stale entries
+        log.warning("could not delete posters cached over six months ago: %s", error)
+    else:
+        if expired:
+            log.info("forgot %d poster(s) cached over six months ago", expired)
+    return posters
+
+
 async def _log_full_progress(stage: str) -> None:
     log.info("full model: %s", stage)
 
@@ -218,4 +235,6 @@ async def _log_full_progress(stage: str) -> None:
 async def close_resources(resources: Resources) -> None:
     if resources.full_training is not None and not resources.full_training.done():
         resources.full_training.cancel()
+    if resources.service.posters is not None:
+        await resources.service.posters.close()
     await resources.storage.close()

@@ -65,6 +65,38 @@ class TitleIndex:
 
     def search(self, query: str, limit: int = 8) -> list[int]:
         """Best matches first; an empty list when nothing is close enough."""
+        return [item for _, item, _ in self._ranked(query)[:limit]]
+
+    def lookup(self, query: str, limit: int = 5) -> Lookup:
+        """The film ``query`` names, when it clearly names one; else the best candidates.
+
+        Clear: the best match is the whole title (or its main part) give or take a few typos,
+        and no other film is as close, unless the query's year tells them apart ("cape fear"
+        names two films, "cape fear 1962" one; "star" names none). A film listed twice under
+        one title and year (ml-100k has a few) is one film here.
+        """
+        ranked = self._ranked(query)
+        items = [item for _, item, _ in ranked[:limit]]
+        if not ranked or ranked[0][2] is None:
+            return Lookup(items, sure=False)
+        best, typos = ranked[0][1], ranked[0][2]
+        year = _YEAR.search(query[:MAX_QUERY])
+        rivals = [
+            item
+            for _, item, other in ranked[1:]
+            if other is not None and other <= typos and self._name(item) != self._name(best)
+        ]
+        if year is not None:
+            rivals = [item for item in rivals if self._name(item)[1] == self._name(best)[1]]
+        return Lookup(items, sure=not rivals)
+
+    def _name(self, item_id: int) -> tuple[str, float]:
+        row = int(np.flatnonzero(self._ids == item_id)[0])
+        return self._titles[row], float(self._years[row])
+
+    def _ranked(self, query: str) -> list[tuple[float, int, int | None]]:
+        """(score, item, typos if it is the whole title) of every plausible match, best
+        first."""
         query = query[:MAX_QUERY]
         year_match = _YEAR.search(query)
         year = int(year_match.group(1)) if year_match else None
@@ -80,7 +112,7 @@ class TitleIndex:
             scorer=fuzz.WRatio,
             # With a year, every hit: a title made many times ("Hamlet") may have more equally
             # good namesakes than the cap, and the one of that year must not be cut off.
-            limit=None if year is not None else max(limit * 5, 40),
+            limit=None if year is not None else 40,
             score_cutoff=60,
         )
         typed = _Typed.of(text)
@@ -94,9 +126,9 @@ class TitleIndex:
                 total += 5.0  # an exact title beats a longer one containing it
             if year is not None:
                 total += 8.0 if self._years[row] == year else -8.0
-            scored.append((total, int(self._ids[row])))
-        scored.sort(key=lambda pair: -pair[0])
-        return [item for _, item in scored[:limit]]
+            scored.append((total, int(self._ids[row]), self._whole(typed, row)))
+        scored.sort(key=lambda hit: -hit[0])
+        return scored
 
     def _shortlist(self, text: str) -> np.ndarray:
         """Rows of the titles sharing the most letter triples with ``text``."""
@@ -117,15 +149,25 @@ class TitleIndex:
         title_words = self._words[row]
         if not typed.numbers <= title_words:
             return False  # "Toy Story 3" is not "Toy Story": a number is never a typo
-        for form in typed.forms:
-            if _close(form, self._titles[row]) or _close(form, self._main[row]):
-                return True
+        if self._whole(typed, row) is not None:
+            return True
         words = typed.words
         if len(words) == 1:
             # One word of a longer title, spelt right: "shawshank", "raiders"; a near word
             # would let "incredibles" find "The Incredible Journey".
             return len(words[0]) >= SHORTEST_PARTIAL and words[0] in title_words
         return all(w in title_words or any(_same_word(w, t) for t in title_words) for w in words)
+
+    def _whole(self, typed: _Typed, row: int) -> int | None:
+        """The typos between the query and the film's whole title or main part, if few
+        enough to be that title; None when the query is not the title."""
+        found = [
+            _typos(form, title)
+            for form in typed.forms
+            for title in (self._titles[row], self._main[row])
+        ]
+        close = [typos for typos in found if typos is not None]
+        return min(close) if close else None
 
     def not_found(self, query: str) -> str:
         """What to say when ``search`` finds nothing: the catalogue's name and where it stops."""
@@ -140,6 +182,14 @@ class TitleIndex:
     def best(self, query: str) -> int | None:
         found = self.search(query, limit=1)
         return found[0] if found else None
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What a title names: ``items`` best first; ``sure`` when the first is clearly it."""
+
+    items: list[int]
+    sure: bool
 
 
 @dataclass(frozen=True)
@@ -160,9 +210,11 @@ class _Typed:
         return cls(forms, tuple(words), frozenset(w for w in words if w.isdigit()))
 
 
-def _close(text: str, title: str) -> bool:
+def _typos(text: str, title: str) -> int | None:
+    """The typos between ``text`` and ``title`` when few enough for its length, else None."""
     allowed = next((typos for length, typos in _TYPOS if len(title) >= length), 0)
-    return OSA.distance(text, title, score_cutoff=allowed) <= allowed
+    distance = OSA.distance(text, title, score_cutoff=allowed)
+    return distance if distance <= allowed else None
 
 
 def _same_word(word: str, title_word: str) -> bool:

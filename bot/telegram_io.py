@@ -7,6 +7,10 @@ retries and the rate limiter are PTB's.
 
 from __future__ import annotations
 
+import contextlib
+import html
+import logging
+import re
 from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, InputFile
@@ -16,7 +20,10 @@ from telegram.error import BadRequest
 from bot import telegram_raw
 from bot.replies import Reply
 
-_NO_PREVIEW = {"is_disabled": True}  # the "look it up" link would swamp a card
+log = logging.getLogger(__name__)
+_NO_PREVIEW = {"is_disabled": True}  # a link in the text would swamp a card
+MAX_CAPTION = 1024  # characters of a photo's caption, entities parsed (Telegram's limit)
+_TAG = re.compile(r"<[^>]+>")
 
 
 def keyboard(reply: Reply) -> dict[str, Any] | None:
@@ -43,7 +50,19 @@ def markup(reply: Reply) -> InlineKeyboardMarkup | None:
 
 
 async def send(bot: Bot, chat_id: int, reply: Reply) -> int:
-    """Send a reply; returns the new message's id."""
+    """Send a reply; returns the new message's id. A poster makes it a photo message, or,
+    when the text is too long for a caption, a text message with the poster as its preview."""
+    if reply.photo_url is not None:
+        if fits_caption(reply):
+            try:
+                result = await telegram_raw.post(bot, "sendPhoto", _photo(reply, chat_id=chat_id))
+                return int(result["message_id"])
+            except BadRequest as exc:  # Telegram could not fetch the picture
+                _poster_refused(reply, exc)
+                return await send(bot, chat_id, _without_poster(reply))
+        params = _text(reply, chat_id=chat_id)
+        params["link_preview_options"] = _poster_preview(reply.photo_url)
+        return int((await telegram_raw.post(bot, "sendMessage", params))["message_id"])
     if reply.photo is not None:
         sent = await bot.send_photo(
             chat_id, InputFile(reply.photo, filename="map.png"), caption=reply.text[:1024]
@@ -62,15 +81,77 @@ async def send(bot: Bot, chat_id: int, reply: Reply) -> int:
     return int(result["message_id"])
 
 
-async def edit(bot: Bot, chat_id: int, message_id: int, reply: Reply) -> None:
-    """Edit a message in place; editing it into what it already says is not an error."""
+async def edit(
+    bot: Bot, chat_id: int, message_id: int, reply: Reply, *, was_photo: bool = False
+) -> None:
+    """Edit a message in place; editing it into what it already says is not an error.
+
+    A photo message (``was_photo``) changes its picture in place (editMessageMedia). Telegram
+    cannot turn a text message into a photo one or back, so between the two the new card is
+    sent and the old one deleted: the card stays one message, the newest in the chat.
+    """
+    poster = reply.photo_url is not None and fits_caption(reply)
     try:
-        await telegram_raw.post(
-            bot, "editMessageText", _text(reply, chat_id=chat_id, message_id=message_id)
-        )
+        if poster and was_photo:
+            media = {"type": "photo", **_caption(reply), "media": reply.photo_url}
+            params = {"chat_id": chat_id, "message_id": message_id, "media": media}
+            try:
+                await telegram_raw.post(bot, "editMessageMedia", _with_keyboard(params, reply))
+            except BadRequest as exc:
+                if "not modified" in exc.message.lower():
+                    raise
+                _poster_refused(reply, exc)  # the card goes out as text, replacing the photo
+                await send(bot, chat_id, _without_poster(reply))
+                await _delete(bot, chat_id, message_id)
+        elif poster or was_photo:
+            await send(bot, chat_id, reply if poster else _without_poster(reply))
+            await _delete(bot, chat_id, message_id)
+        else:
+            await telegram_raw.post(
+                bot, "editMessageText", _text(reply, chat_id=chat_id, message_id=message_id)
+            )
     except BadRequest as exc:
         if "not modified" not in exc.message.lower():
             raise
+
+
+def _poster_refused(reply: Reply, error: BadRequest) -> None:
+    log.warning("Telegram refused the poster %s (%s): the card goes as text",
+                reply.photo_url, error.message)  # fmt: skip
+
+
+def fits_caption(reply: Reply) -> bool:
+    """Whether the reply's text, as Telegram counts it (tags parsed), fits a caption."""
+    return len(html.unescape(_TAG.sub("", reply.text))) <= MAX_CAPTION
+
+
+async def _delete(bot: Bot, chat_id: int, message_id: int) -> None:
+    """Delete the replaced card; one Telegram will not delete (over 48 hours old) stays."""
+    with contextlib.suppress(BadRequest):
+        await bot.delete_message(chat_id, message_id)
+
+
+def _without_poster(reply: Reply) -> Reply:
+    return Reply(reply.text, reply.buttons, reply.document, reply.photo)
+
+
+def _poster_preview(url: str) -> dict[str, Any]:
+    return {"url": url, "prefer_large_media": True, "show_above_text": True}
+
+
+def _caption(reply: Reply) -> dict[str, Any]:
+    return {"caption": reply.text, "parse_mode": ParseMode.HTML.value}
+
+
+def _photo(reply: Reply, **target: int) -> dict[str, Any]:
+    return _with_keyboard({**target, "photo": reply.photo_url, **_caption(reply)}, reply)
+
+
+def _with_keyboard(params: dict[str, Any], reply: Reply) -> dict[str, Any]:
+    buttons = keyboard(reply)
+    if buttons is not None:
+        params["reply_markup"] = buttons
+    return params
 
 
 def _text(reply: Reply, **target: int) -> dict[str, Any]:
@@ -80,7 +161,4 @@ def _text(reply: Reply, **target: int) -> dict[str, Any]:
         "parse_mode": ParseMode.HTML.value,
         "link_preview_options": _NO_PREVIEW,
     }
-    buttons = keyboard(reply)
-    if buttons is not None:
-        params["reply_markup"] = buttons
-    return params
+    return _with_keyboard(params, reply)

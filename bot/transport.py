@@ -8,7 +8,8 @@ form encoder quoted every character of every keyboard), files a multipart form.
 
 Calls that are safe to repeat (answering a button, editing a message) are retried after a
 5xx answer or a timeout; sending a message is not, since a lost answer may hide a delivered
-message. Flood control (429) is the rate limiter's job.
+message. Flood control (429) is the rate limiter's job. ``getMe`` is tried once: at start-up
+bot/reach.py repeats it with a back-off of its own, one log line a try.
 """
 
 from __future__ import annotations
@@ -39,7 +40,6 @@ SAFE_TO_REPEAT = frozenset(
         "deleteMessage",
         "sendChatAction",
         "setMyCommands",
-        "getMe",
         "getChat",
         "stopPoll",
     }

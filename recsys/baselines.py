@@ -134,6 +134,7 @@ class ModelScorer:
         stars = m.global_mean + np.where(known_i, m.item_bias.numpy()[i], 0)
         dot = (m.user_factors.numpy()[u] * m.item_factors.numpy()[i]).sum(1)
         stars += np.where(known_u, m.user_bias.numpy()[u] + np.where(known_i, dot, 0), 0)
+        stars = np.where(known_i, stars, m.unseen_stars)
         return np.clip(stars, *m.rating_scale).astype(np.float32)
 
     def _predict_per_user(self, user_ids: np.ndarray, item_ids: np.ndarray) -> np.ndarray:
@@ -142,7 +143,7 @@ class ModelScorer:
         for user, group in pairs.groupby("user"):
             stars = self.model.predict(self._vector(int(cast(int, user))), group["item"].to_numpy())
             out[group.index.to_numpy()] = stars
-        return np.nan_to_num(out, nan=self.model.global_mean)
+        return np.nan_to_num(out, nan=self.model.unseen_stars)
 
     def score_users(self, user_ids: np.ndarray) -> torch.Tensor:
         m = self.model

@@ -11,7 +11,6 @@ from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import torch
 from tqdm import tqdm
 
@@ -24,6 +23,7 @@ from recsys.data import (
     default_data_dir,
     fetch,
     load_dataset,
+    read_user_ratings,
 )
 from recsys.evaluate import evaluate_folds, evaluate_new_users, format_table
 from recsys.model import FactorModel
@@ -102,7 +102,11 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("plot", help="learning curve and embedding maps of a model, as PNGs")
     p.add_argument("--model", required=True, type=Path)
     p.add_argument("--out", required=True, type=Path, help="folder for the PNG files")
-    p.add_argument("--user-ratings", type=Path, help="CSV with item_id,rating: also map this user")
+    p.add_argument(
+        "--user-ratings",
+        type=Path,
+        help="CSV with item_id,rating, or the file the bot's /export sends: also map this user",
+    )
     _data(p)
     p.set_defaults(command=_plot)
 
@@ -322,13 +326,8 @@ def _plot(args: argparse.Namespace) -> int:
     model = FactorModel.load(args.model)
     catalog = _load(args).catalog
     if args.user_ratings:
-        frame = pd.read_csv(args.user_ratings)
-        missing = {"item_id", "rating"} - set(frame.columns)
-        if missing:
-            raise ValueError(f"{args.user_ratings}: needs columns item_id and rating")
-        paths = write_plots(
-            model, catalog, args.out, frame["item_id"].to_numpy(), frame["rating"].to_numpy()
-        )
+        ids, stars = read_user_ratings(args.user_ratings)
+        paths = write_plots(model, catalog, args.out, ids, stars)
     else:
         paths = write_plots(model, catalog, args.out)
     for path in paths:

@@ -18,9 +18,11 @@ _Solver = Literal["adam", "als"]
 class TrainConfig:
     """Everything that decides what a training run produces (with the data and the seed)."""
 
-    star_solver: _Solver = "adam"
-    """How the star head is fitted: minibatch Adam on biased MF with an implicit term, or
-    explicit biased ALS with weighted-λ regularisation (no implicit term)."""
+    star_solver: _Solver = "als"
+    """How the star head is fitted: explicit biased ALS with weighted-λ regularisation (no
+    implicit term), or minibatch Adam on biased MF with an SVD++-style implicit term. ALS is
+    the default since the Bayesian head joined the blend: on ML-100k fold 0 the blend with
+    ALS scored RMSE 0.8875 against 0.8884 with Adam, in half the training time."""
 
     factors: int = 32
     """Latent dimensions of the star head."""
@@ -49,8 +51,9 @@ class TrainConfig:
     epochs: int = 80
     """Upper bound on star-head epochs (Adam passes or ALS sweeps); early stopping ends sooner."""
 
-    rank_factors: int = 32
-    """Latent dimensions of the rank head."""
+    rank_factors: int = 64
+    """Latent dimensions of the rank head. 64 rather than 32: ML-100k fold 0 NDCG@10 0.3977
+    -> 0.4049 (new users 0.4992 -> 0.4998) for about a second more of training."""
 
     rank_reg: float = 30.0
     """L2 on rank-head factors (the same for every row: popular films are not penalised more)."""
@@ -73,6 +76,21 @@ class TrainConfig:
     the head predicts its damped baseline, which the blend weighs with the star head (on
     validation that beat the star head alone for such films). The similarity work grows
     with ratings × films and its matrix with films², 400 MB at 10,000 films."""
+
+    bayes_factors: int = 10
+    """Latent dimensions of the Bayesian head (recsys/bayes.py), blended into star
+    predictions."""
+
+    bayes_samples: int = 80
+    """Gibbs samples the Bayesian head averages; 0 turns the head off. Each sample keeps
+    (k + 1) numbers per user and per film in the model file."""
+
+    bayes_burn_in: int = 20
+    """Gibbs sweeps thrown away before samples are kept."""
+
+    blend_support: bool = True
+    """Let each head's blend weight move with the user's and the film's number of ratings
+    (recsys/blend.py); off, one weight per head."""
 
     genre_prior: float = 5.0
     """κ of the genre prior (recsys/genres.py), in ratings: after training, a film with n
@@ -104,10 +122,12 @@ class TrainConfig:
     def for_scale(cls) -> TrainConfig:
         """Settings for millions of ratings (ML-10M and up): explicit ALS for stars (Adam's
         implicit term costs the square of the ratings), neighbours for the 4,000 most rated
-        films only, 64 factors, early stopping that ignores sub-0.01% gains."""
+        films only, 64 factors, early stopping that ignores sub-0.01% gains, and no Bayesian
+        head (its samples would hold samples × 11 numbers per user)."""
         return cls(
             star_solver="als", factors=64, reg_factors=0.12, epochs=30, rank_factors=64,
             rank_sweeps=15, neighbour_max_items=4_000, patience=3, min_improvement=1e-4,
+            bayes_samples=0,
         )  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:

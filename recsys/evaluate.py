@@ -236,7 +236,7 @@ class _FoldedScorer:
             out[group.index.to_numpy()] = self.model.predict(
                 self.vectors.get(int(cast(int, user))), group["i"].to_numpy()
             )
-        return np.nan_to_num(out, nan=self.model.global_mean)
+        return np.nan_to_num(out, nan=self.model.unseen_stars)
 
     def score_users(self, user_ids: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(

@@ -16,9 +16,11 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
+from recsys.bayes import BayesHead
 from recsys.blend import Blend
 from recsys.genres import GenrePrior
 from recsys.neighbours import NeighbourHead
+from recsys.similarity import SimilarFilms
 from recsys.solve import RowMatrix
 from recsys.vocab import Vocabulary
 
@@ -53,17 +55,27 @@ def save_model(model: FactorModel, path: str | Path) -> None:
         tensors["rated_indptr"] = torch.from_numpy(model.rated.indptr)
         tensors["rated_items"] = torch.from_numpy(model.rated.indices.astype(np.int32))
         tensors["rated_stars"] = torch.from_numpy(model.rated.values)
+    if model.similar is not None:
+        tensors["similar_rows"] = torch.from_numpy(model.similar.rows)
+        tensors["similar_scores"] = torch.from_numpy(model.similar.scores)
+    if model.bayes is not None:
+        tensors["bayes_item_factors"] = torch.from_numpy(model.bayes.item_factors)
+        tensors["bayes_item_bias"] = torch.from_numpy(model.bayes.item_bias)
+        tensors["bayes_user_samples"] = torch.from_numpy(model.bayes.user_samples)
+        tensors["bayes_user_prior"] = torch.from_numpy(model.bayes.user_prior)
     if model.genre_prior is not None:
         tensors["genre_factors"] = torch.from_numpy(model.genre_prior.factors)
     header = {
         "format_version": FORMAT_VERSION,
         "global_mean": model.global_mean,
         "rating_scale": list(model.rating_scale),
+        "unseen_item_stars": model.unseen_item_stars,
         "fold_in": model.fold_in_settings.__dict__,
         "blend": model.blend.to_list(),
         "neighbours": None
         if model.neighbours is None
         else {"global_mean": model.neighbours.global_mean, "reg_user": model.neighbours.reg_user},
+        "bayes": None if model.bayes is None else {"global_mean": model.bayes.global_mean},
         "genre_prior": None
         if model.genre_prior is None
         else {"names": list(model.genre_prior.names), "strength": model.genre_prior.strength},
@@ -121,6 +133,15 @@ def load_model_fields(path: str | Path) -> dict[str, Any]:
             tensors.pop("rated_items").numpy().astype(np.int64),
             tensors.pop("rated_stars").numpy(),
         )
+    bayes = None
+    if header.get("bayes") is not None:  # absent from files written before it
+        bayes = BayesHead(
+            global_mean=float(header["bayes"]["global_mean"]),
+            item_factors=tensors.pop("bayes_item_factors").numpy(),
+            item_bias=tensors.pop("bayes_item_bias").numpy(),
+            user_samples=tensors.pop("bayes_user_samples").numpy(),
+            user_prior=tensors.pop("bayes_user_prior").numpy(),
+        )
     genre_prior = None
     if header.get("genre_prior") is not None:  # absent from files written before it
         genre_prior = GenrePrior(
@@ -128,9 +149,16 @@ def load_model_fields(path: str | Path) -> dict[str, Any]:
             factors=tensors.pop("genre_factors").numpy(),
             strength=float(header["genre_prior"]["strength"]),
         )
+    similar = None
+    if "similar_rows" in tensors:  # absent from files written before it
+        similar = SimilarFilms(
+            tensors.pop("similar_rows").numpy(), tensors.pop("similar_scores").numpy()
+        )
     return {
         "neighbours": neighbours,
+        "similar": similar,
         "rated": rated,
+        "bayes": bayes,
         "genre_prior": genre_prior,
         "blend": Blend.from_list(header["blend"]),
         "items": Vocabulary(tensors.pop("item_ids").numpy()),
@@ -138,6 +166,7 @@ def load_model_fields(path: str | Path) -> dict[str, Any]:
         "global_mean": float(header["global_mean"]),
         "fold_in": header["fold_in"],
         "rating_scale": (float(header["rating_scale"][0]), float(header["rating_scale"][1])),
+        "unseen_item_stars": header.get("unseen_item_stars"),  # absent from older files
         "metadata": header["metadata"],
         **tensors,
     }

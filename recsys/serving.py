@@ -1,9 +1,17 @@
 """Serving a trained model to people: which films to show, in what order, and why.
 
 What the bot needs beyond :class:`~recsys.model.FactorModel`'s own calls, as functions of a
-model: the films it can show out of a catalogue, a list reordered so that films the user is
-expected to dislike sink, the liked films that explain a pick, and a group's predictions.
-The bot asks these questions and renders the answers; the maths lives here.
+model: the films it can show out of a catalogue, a list from which films the user is expected
+to dislike are left out, each page ordered by the stars shown beside its films, the liked films
+that explain a pick, and a group's predictions. The bot asks these questions and renders the
+answers; the maths lives here.
+
+How a list agrees with itself (issue 15.5, measured by bench/calibration.py): the rank head
+chooses which films make each page of ten, as it ranks far better than predicted stars; films
+the star head expects the user to rate under 3 (or their own mean, if lower) are left out;
+within a page films go by predicted stars, the number shown beside them, so the order and the
+number never disagree on one screen, and precision@10 is that of the rank head's top ten. A
+liked film explains a pick only when it is among the pick's nearest films (recsys/alike.py).
 """
 
 from __future__ import annotations
@@ -12,14 +20,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from recsys.alike import Alike
 from recsys.data.types import Catalog
 from recsys.model import FactorModel, UserVector
-from recsys.modelcache import per_model
 
 LIKED_STARS = 4.0  # a rating from which a film counts as liked (and may explain a pick)
-LIKELY_STARS = 3.0  # predicted stars under which a film sinks in a recommendation list
+LIKELY_STARS = 3.0  # predicted stars under which a film is left out of a list (or the user's mean)
+LOOK_AT_MOST = 2000  # films ranked, at most, in search of a page of likely liked ones
 BECAUSE = 2  # liked films named as the reason for one pick
-BECAUSE_SIMILARITY = 0.2  # how close (cosine) a liked film must be to explain a pick
+BECAUSE_USES = 2  # picks one liked film may explain on a page: more reads as a generic excuse
 
 
 def known_films(
@@ -40,41 +49,80 @@ def rating_arrays(pairs: Sequence[tuple[int, float]]) -> tuple[np.ndarray, np.nd
     return ids, stars
 
 
-def likely_liked_first(
-    model: FactorModel, vector: UserVector | None, ids: np.ndarray, threshold: float = LIKELY_STARS
-) -> np.ndarray:
-    """Keep the rank head's order, but move films the star head expects the user to
-    dislike (under ``threshold`` stars) behind the rest: "you will probably watch it" is not
-    enough."""
-    if vector is None or len(ids) == 0:
-        return ids
-    liked = model.predict(vector, ids) >= threshold
-    return np.concatenate([ids[liked], ids[~liked]])
+def without_unlikely(
+    model: FactorModel, vector: UserVector | None, ids: np.ndarray
+) -> tuple[np.ndarray, int]:
+    """``ids`` in their order without the films predicted under :func:`dislike_below`, and
+    how many were left out: "you will probably watch it" is not enough to be recommended."""
+    if len(ids) == 0:
+        return ids, 0
+    keep = model.predict(vector, ids) >= dislike_below(vector)
+    return ids[keep], int((~keep).sum())
+
+
+def dislike_below(vector: UserVector | None) -> float:
+    """Predicted stars under which a film is taken for one the user would dislike:
+    :data:`LIKELY_STARS`, or the user's own mean rating where that is lower (someone who gives
+    most films 1 or 2 stars would otherwise be left with nothing)."""
+    if vector is None or len(vector.rated_stars) == 0:
+        return LIKELY_STARS
+    return min(LIKELY_STARS, float(np.mean(vector.rated_stars)))
+
+
+def likely_liked(
+    model: FactorModel,
+    vector: UserVector | None,
+    want: int,
+    *,
+    exclude: np.ndarray | None = None,
+    candidates: np.ndarray | None = None,
+    most: int = LOOK_AT_MOST,
+) -> tuple[np.ndarray, int]:
+    """The first ``want`` films in the rank head's order (or fewer, when the candidates run
+    out) that are not predicted under :data:`LIKELY_STARS`, and how many were left out on the
+    way. Ranks three times ``want`` first and more while too many are left out, up to
+    ``most`` films: "only 4 films look like a good fit" must not mean "of the first 33"."""
+    n = min(want * 3, most)
+    while True:
+        ids, _ = model.recommend(vector, n=n, exclude=exclude, candidates=candidates)
+        kept, left_out = without_unlikely(model, vector, ids)
+        if len(kept) >= want or len(ids) < n or n >= most:
+            return kept[:want], left_out
+        n = min(n * 4, most)
+
+
+def by_predicted_stars(
+    model: FactorModel, vector: UserVector | None, ids: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, predicted stars), most stars first (ties keep their order): one page, ordered by
+    the number shown beside each film."""
+    stars = model.predict(vector, ids)
+    order = np.argsort(-stars, kind="stable")
+    return ids[order], stars[order]
 
 
 def because(
-    model: FactorModel,
+    alike: Alike,
     shown: np.ndarray,
     rated_ids: np.ndarray,
     rated_stars: np.ndarray,
     *,
     n: int = BECAUSE,
-    min_similarity: float = BECAUSE_SIMILARITY,
+    uses: int = BECAUSE_USES,
 ) -> dict[int, list[int]]:
-    """For each shown film, the (up to ``n``) liked films most similar to it by rank-head
-    cosine, best first, leaving out those under ``min_similarity``; {} when nothing is liked."""
-    liked = rated_ids[rated_stars >= LIKED_STARS]
-    liked_rows = model.items.rows(liked)
-    liked = liked[liked_rows >= 0]
-    liked_rows = liked_rows[liked_rows >= 0]
-    if len(liked) == 0 or len(shown) == 0:
+    """For each shown film, the (up to ``n``) liked films among its nearest films
+    (:meth:`Alike.near`), nearest first; none when no liked film is that close. A liked film
+    explains at most ``uses`` of the shown films, the first ones in ``shown``."""
+    liked = set(rated_ids[rated_stars >= LIKED_STARS].tolist())
+    if not liked:
         return {}
-    unit = _unit_rank_factors(model)
-    similarity = unit[model.items.rows(shown)] @ unit[liked_rows].T
+    used: dict[int, int] = {}
     out = {}
-    for row, item in enumerate(shown.tolist()):
-        best = np.argsort(-similarity[row])[:n]
-        out[item] = [int(liked[j]) for j in best if similarity[row, j] > min_similarity]
+    for item in shown.tolist():
+        named = [j for j in alike.near(item).tolist() if j in liked and used.get(j, 0) < uses]
+        out[item] = named[:n]
+        for j in out[item]:
+            used[j] = used.get(j, 0) + 1
     return out
 
 
@@ -85,12 +133,3 @@ def predict_members(
     if not vectors:
         return np.empty((0, len(item_ids)), np.float32)
     return np.vstack([model.predict(vector, item_ids) for vector in vectors])
-
-
-@per_model
-def _unit_rank_factors(model: FactorModel) -> np.ndarray:
-    """Rank-head item factors scaled to unit length: normalised once per model, not on every
-    list of recommendations (that was most of the cost of explaining ten picks)."""
-    factors = model.rank_item_factors.numpy()
-    unit: np.ndarray = factors / (np.linalg.norm(factors, axis=1, keepdims=True) + 1e-9)
-    return unit

@@ -103,6 +103,18 @@ class AdamStarSolver:
 
     def epoch(self) -> float:
         """One shuffled pass over the training ratings; returns the training RMSE seen."""
+        # On one thread: each step's ops are small (a minibatch × k), so splitting them over
+        # threads buys little and, with other processes on the cores, every op waits at a
+        # barrier for a descheduled thread: 2 threads took 10x longer than 1 on a loaded
+        # 2-core machine (ML-100k, load average 5).
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return self._epoch()
+        finally:
+            torch.set_num_threads(threads)
+
+    def _epoch(self) -> float:
         cfg = self.config
         order = torch.randperm(len(self.targets), generator=self.generator)
         total, count = 0.0, 0

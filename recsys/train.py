@@ -25,21 +25,21 @@ from recsys.als import (
     state_rmse,
     wmf_sweep,
 )
+from recsys.bayes import BayesHead, fit_bayes
 from recsys.blend import Blend
 from recsys.config import TrainConfig
 from recsys.genres import GenrePrior, fit_genre_prior, genre_membership, shrink_to_genres
 from recsys.interactions import Interactions
-from recsys.metrics import RELEVANT_STARS, ranking_metrics
+from recsys.metrics import RELEVANT_STARS
 from recsys.model import FactorModel, FoldInSettings
 from recsys.neighbours import NeighbourHead, fit_neighbours, predict_pairs
+from recsys.probe import RankProbe
 from recsys.sgd import AdamStarSolver
+from recsys.similarity import fit_similar
 from recsys.star import StarSolver, StarState
 
 EpochCallback = Callable[[str, dict[str, float]], None]
 """Called after every epoch with the head's name ("star" or "rank") and its metrics."""
-
-_VALIDATION_USERS = 2000  # ranking validation on a sample keeps big data sets fast
-_PROBE_BATCH = 250  # validation users scored at once
 
 
 def fingerprint(ratings: pd.DataFrame) -> str:
@@ -59,6 +59,7 @@ class _Run:
     rank_users: torch.Tensor
     rank_items: torch.Tensor
     neighbours: NeighbourHead | None
+    bayes: BayesHead | None = None
     genre_prior: GenrePrior | None = None
     star_history: list[dict[str, float]] = field(default_factory=list)
     rank_history: list[dict[str, float]] = field(default_factory=list)
@@ -96,8 +97,8 @@ class Trainer:
             train, valid = data.split(cfg.validation_share, cfg.seed)
             run = self._run(train, valid, global_mean, cfg.epochs, cfg.rank_sweeps)
             history = {"star": run.star_history, "rank": run.rank_history}
-            if run.neighbours is not None:
-                blend = _fit_blend(run, train, valid, global_mean, cfg.seed)
+            if run.neighbours is not None or run.bayes is not None:
+                blend = _fit_blend(run, train, valid, global_mean, cfg)
                 history["blend"] = blend.to_list()
             # The split's row matrices and chunk plans (~1 GB at 25M ratings) are done with;
             # the refit builds its own over all ratings.
@@ -129,7 +130,8 @@ class Trainer:
         rank_generator = torch.Generator().manual_seed(seed)
         users, items, rank_history = self._fit_rank(train, valid, rank_sweeps, rank_generator)
         neighbours = self._fit_neighbours(train)
-        return _Run(star, users, items, neighbours, prior, star_history, rank_history)
+        bayes = self._fit_bayes(train) if valid is not None else None  # only a blend uses it
+        return _Run(star, users, items, neighbours, bayes, prior, star_history, rank_history)
 
     def _apply_genre_prior(
         self, star: StarState, train: Interactions, global_mean: float
@@ -165,7 +167,10 @@ class Trainer:
         generator = torch.Generator().manual_seed(cfg.seed)
         users, items, _ = self._fit_rank(data, None, best_rank, generator, report=False)
         neighbours = self._fit_neighbours(data)
-        return replace(run, star=star, rank_users=users, rank_items=items, neighbours=neighbours)
+        bayes = self._fit_bayes(data, run.bayes) if run.bayes is not None else None
+        return replace(
+            run, star=star, rank_users=users, rank_items=items, neighbours=neighbours, bayes=bayes
+        )
 
     def _fit_neighbours(self, train: Interactions) -> NeighbourHead | None:
         cfg = self.config
@@ -173,6 +178,16 @@ class Trainer:
             return None
         cap = cfg.neighbour_max_items or None
         return fit_neighbours(train, cfg.neighbours, cfg.neighbour_shrinkage, max_items=cap)
+
+    def _fit_bayes(self, train: Interactions, start: BayesHead | None = None) -> BayesHead | None:
+        """The Bayesian head; the refit continues the validation run's chain (``start``),
+        so a quarter of the burn-in does."""
+        cfg = self.config
+        if cfg.bayes_samples <= 0:
+            return None
+        burn_in = cfg.bayes_burn_in if start is None else cfg.bayes_burn_in // 4
+        k, samples = cfg.bayes_factors, cfg.bayes_samples
+        return fit_bayes(train, k, samples, burn_in, cfg.seed, start)
 
     def _star_solver(
         self, train: Interactions, global_mean: float, generator: torch.Generator
@@ -230,7 +245,7 @@ class Trainer:
         items = init_factors(train.n_items, cfg.rank_factors, generator)
         history: list[dict[str, float]] = []
         best = (-1.0, users, items)
-        probe = _RankProbe(train, valid, cfg.seed) if valid is not None else None
+        probe = RankProbe(train, valid, cfg.seed) if valid is not None else None
         for sweep in range(1, sweeps + 1):
             started = time.perf_counter()
             users, items = wmf_sweep(train, users, items, cfg.rank_unobserved_weight, cfg.rank_reg)
@@ -263,6 +278,8 @@ class Trainer:
         started: float,
     ) -> FactorModel:
         cfg = self.config
+        neighbours, bayes = blend.uses()
+        keep_ratings = neighbours or blend.has_support  # both need each user's ratings
         liked = np.bincount(
             data.item_rows[data.ratings >= RELEVANT_STARS], minlength=data.n_items
         ).astype(np.float32)
@@ -301,68 +318,55 @@ class Trainer:
                 rank_unobserved_weight=cfg.rank_unobserved_weight,
             ),
             rating_scale=(low, high),
-            neighbours=run.neighbours if blend.neighbours != 0 else None,
-            rated=data.by_user if blend.neighbours != 0 else None,
+            unseen_item_stars=_rare_film_stars(data),
+            neighbours=run.neighbours if neighbours else None,
+            rated=data.by_user if keep_ratings else None,
+            bayes=run.bayes if bayes else None,
             blend=blend,
             genre_prior=run.genre_prior,
+            similar=fit_similar(data, max_items=cfg.neighbour_max_items or None),
             metadata=metadata,
         )
-
-
-class _RankProbe:
-    """Validation NDCG@10 of the rank head on a fixed sample of validation users."""
-
-    def __init__(self, train: Interactions, valid: Interactions, seed: int) -> None:
-        liked = valid.ratings >= RELEVANT_STARS
-        candidates = np.unique(valid.user_rows[liked])
-        rng = np.random.default_rng(seed)
-        if len(candidates) > _VALIDATION_USERS:
-            candidates = np.sort(rng.choice(candidates, _VALIDATION_USERS, replace=False))
-        self.users = torch.from_numpy(candidates)
-        position = np.full(train.n_users, -1)
-        position[candidates] = np.arange(len(candidates))
-        shape = (len(candidates), train.n_items)
-        self.seen = _mask(shape, position, train.user_rows, train.item_rows)
-        self.relevant = _mask(shape, position, valid.user_rows[liked], valid.item_rows[liked])
-
-    def ndcg(self, users: torch.Tensor, items: torch.Tensor) -> float:
-        # In batches of users: all 2,000 rows of scores and their masked copy at once took
-        # 1.8 GB at 59k films, the peak of a whole 25M-rating training run.
-        total, counted = 0.0, 0
-        for start in range(0, len(self.users), _PROBE_BATCH):
-            batch = slice(start, start + _PROBE_BATCH)
-            scores = users[self.users[batch]] @ items.T
-            result = ranking_metrics(scores, self.seen[batch], self.relevant[batch], k=10)
-            total += result.ndcg_sum
-            counted += result.users
-        return total / max(counted, 1)
-
-
-def _mask(
-    shape: tuple[int, int], position: np.ndarray, rows: np.ndarray, cols: np.ndarray
-) -> torch.Tensor:
-    mask = torch.zeros(shape, dtype=torch.bool)
-    keep = position[rows] >= 0
-    mask[torch.from_numpy(position[rows][keep]), torch.from_numpy(cols[keep])] = True
-    return mask
 
 
 _BLEND_SAMPLE = 200_000  # three weights need far fewer pairs than a big data set has
 
 
 def _fit_blend(
-    run: _Run, train: Interactions, valid: Interactions, global_mean: float, seed: int
+    run: _Run, train: Interactions, valid: Interactions, global_mean: float, cfg: TrainConfig
 ) -> Blend:
-    """The blend of star head, neighbour head and rank-head score that fits validation best."""
-    assert run.neighbours is not None
+    """The blend of star head, neighbour head, rank-head score and Bayesian head that fits
+    validation best (heads turned off get weight 0)."""
     if len(valid) > _BLEND_SAMPLE:
-        pick = np.random.default_rng(seed).choice(len(valid), _BLEND_SAMPLE, replace=False)
+        pick = np.random.default_rng(cfg.seed).choice(len(valid), _BLEND_SAMPLE, replace=False)
         valid = valid.subset(np.sort(pick))
     star = state_predictions(run.star, global_mean, valid).numpy().astype(np.float64)
-    other = predict_pairs(run.neighbours, train.by_user, valid.user_rows, valid.item_rows)
+    other = (
+        predict_pairs(run.neighbours, train.by_user, valid.user_rows, valid.item_rows)
+        if run.neighbours is not None
+        else None
+    )
     u, i = torch.from_numpy(valid.user_rows), torch.from_numpy(valid.item_rows)
     taste = (run.rank_users[u] * run.rank_items[i]).sum(1).numpy().astype(np.float64)
-    return Blend.fit(star, other, taste, valid.ratings)
+    bayes = (
+        run.bayes.predict_pairs(valid.user_rows, valid.item_rows) if run.bayes is not None else None
+    )
+    # Rating counts as the served model will see them: the refit has all the ratings.
+    grow = 1.0 / (1.0 - cfg.validation_share) if cfg.refit else 1.0
+    user_counts = np.bincount(train.user_rows, minlength=train.n_users) * grow
+    item_counts = np.bincount(train.item_rows, minlength=train.n_items) * grow
+    support = (user_counts[valid.user_rows], item_counts[valid.item_rows])
+    return Blend.fit(
+        star, other, taste, valid.ratings, bayes, support if cfg.blend_support else None
+    )
+
+
+def _rare_film_stars(data: Interactions, at_most: int = 2) -> float:
+    """The mean star of films with at most ``at_most`` ratings (the global mean without any):
+    the best guess for a film the model has not seen at all."""
+    counts = np.bincount(data.item_rows, minlength=data.n_items)
+    rare = counts[data.item_rows] <= at_most
+    return float(data.ratings[rare].mean()) if rare.any() else float(data.ratings.mean())
 
 
 def _stalled(

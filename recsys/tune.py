@@ -29,9 +29,11 @@ from recsys.train import Trainer
 RANK_KNOBS = ("rank_factors", "rank_reg", "rank_unobserved_weight")
 ADAM_KNOBS = (
     "factors", "reg_factors", "reg_bias", "reg_implicit", "learning_rate", "neighbours",
-    "neighbour_shrinkage",
+    "neighbour_shrinkage", "bayes_factors",
 )  # fmt: skip
-ALS_KNOBS = ("factors", "reg_factors", "reg_bias", "neighbours", "neighbour_shrinkage")
+ALS_KNOBS = (
+    "factors", "reg_factors", "reg_bias", "neighbours", "neighbour_shrinkage", "bayes_factors",
+)  # fmt: skip
 STAR_KNOBS = ("star_solver", "min_improvement", *ADAM_KNOBS)
 # No pruning before this epoch: ALS's validation RMSE rises after its first sweep and
 # recovers by the refit, so an earlier cut pruned almost every ALS trial on the planted set.
@@ -53,6 +55,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "learning_rate": (0.005, 0.05),
     "neighbours": (10, 100),
     "neighbour_shrinkage": (10.0, 500.0),
+    "bayes_factors": (2, 40),  # the Bayesian head's own priors do its regularisation
 }
 
 
@@ -69,10 +72,13 @@ def _suggest(trial: Suggester, base: TrainConfig, names: Sequence[str]) -> dict[
 
 
 def star_knobs(base: TrainConfig) -> tuple[str, ...]:
-    """The star head's knobs for ``base``'s solver; the neighbour head's only when it is on."""
+    """The star head's knobs for ``base``'s solver (with the blend's other star heads: the
+    neighbour head's and the Bayesian head's only when they are on)."""
     knobs: tuple[str, ...] = ADAM_KNOBS if base.star_solver == "adam" else ALS_KNOBS
     if base.neighbours <= 0:
         knobs = tuple(k for k in knobs if not k.startswith("neighbour"))
+    if base.bayes_samples <= 0:
+        knobs = tuple(k for k in knobs if not k.startswith("bayes"))
     return knobs
 
 
@@ -185,7 +191,9 @@ def tune(
         return Trainer(config, on_epoch=callback).fit(train, genres)
 
     # The rank head does not depend on the star head: train that one short and plain.
-    cheap_star: dict[str, Any] = {"epochs": 1, "neighbours": 0, "genre_prior": 0.0, "refit": False}
+    cheap_star: dict[str, Any] = {
+        "epochs": 1, "neighbours": 0, "bayes_samples": 0, "genre_prior": 0.0, "refit": False,
+    }  # fmt: skip
 
     def rank_objective(trial: optuna.Trial) -> float:
         config = replace(base, **cheap_star, **_suggest(trial, base, RANK_KNOBS))

@@ -104,13 +104,16 @@ async def rollback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/rollback: serve the previous model file again."""
     message = update.effective_message
     assert message is not None
-    retrainer = _resources(context).retrainer
+    await message.reply_text(await rollback_text(_resources(context).retrainer))
+
+
+async def rollback_text(retrainer: Retrainer) -> str:
+    """Roll back when that is possible; what to tell the admin (the console says it too)."""
     if retrainer.running:
-        await message.reply_text("Wait for the retraining run to finish first.")
-    elif await retrainer.rollback():
-        await message.reply_text("Rolled back: the previous model is serving again.")
-    else:
-        await message.reply_text("There is no previous model to roll back to.")
+        return "Wait for the retraining run to finish first."
+    if await retrainer.rollback():
+        return "Rolled back: the previous model is serving again."
+    return "There is no previous model to roll back to."
 
 
 @admins_only
@@ -119,6 +122,13 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     assert message is not None
     res = _resources(context)
+    await message.reply_text(await stats_text(res))
+    for png, caption in await stats_pictures(res):
+        await message.reply_photo(png, caption=caption)
+
+
+async def stats_text(res: Resources) -> str:
+    """/stats' text: users, ratings, the model and the last run."""
     tz = res.settings.tz
     now = time.time()
     midnight = datetime.now(tz).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -137,7 +147,12 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             new = last.metrics["new"]
             lines.append(f"  held-out RMSE {new['rmse']:.4f}, NDCG@10 {new['ndcg@10']:.4f}")
     lines.append(f"Time zone: {tz.key}")
-    await message.reply_text("\n".join(lines))
+    return "\n".join(lines)
+
+
+async def stats_pictures(res: Resources) -> list[tuple[bytes, str]]:
+    """/stats' two pictures (PNG, caption), drawn on a thread."""
+    model = res.service.model
     events = await res.storage.all_ratings()
     stars = [e.stars for e in events]
 
@@ -148,8 +163,10 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
 
     curve, histogram = await asyncio.to_thread(draw)
-    await message.reply_photo(curve, caption="Learning curve of the serving model")
-    await message.reply_photo(histogram, caption="Bot users' ratings by stars")
+    return [
+        (curve, "Learning curve of the serving model"),
+        (histogram, "Bot users' ratings by stars"),
+    ]
 
 
 async def nightly(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Message, Update
 from telegram.constants import ChatType
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot import telegram_io
+from bot.imports import BadImport
 from bot.replies import EXPIRED, Person, notice
 from bot.runtime import RESOURCES_KEY, Resources
+
+log = logging.getLogger(__name__)
 
 
 def _resources(context: ContextTypes.DEFAULT_TYPE) -> Resources:
@@ -54,9 +60,36 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await query.answer(notice(outcome.notice))
     message = query.message
     if outcome.edit is not None and isinstance(message, Message):  # not an inaccessible one
-        await telegram_io.edit(context.bot, message.chat_id, message.message_id, outcome.edit)
+        await telegram_io.edit(
+            context.bot,
+            message.chat_id,
+            message.message_id,
+            outcome.edit,
+            was_photo=bool(message.photo),  # a card with a poster
+        )
     for reply in outcome.send:
         await telegram_io.send(context.bot, query.from_user.id, reply)
+
+
+async def document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A file: an import of ratings (downloaded only once its size passed)."""
+    message = update.effective_message
+    assert message is not None and message.document is not None
+    sent = message.document
+
+    async def download() -> bytes:
+        try:
+            file = await context.bot.get_file(sent.file_id)
+            return bytes(await file.download_as_bytearray())
+        except TelegramError as error:  # "file is too big", a network failure
+            log.warning("could not fetch a document: %s", error)
+            raise BadImport("I could not fetch that file from Telegram: send it again.") from None
+
+    chat = _resources(context).chat
+    for reply in await chat.document(
+        _person(update), sent.file_name or "", sent.file_size, download
+    ):
+        await telegram_io.send(context.bot, message.chat_id, reply)
 
 
 async def unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -80,7 +80,7 @@ class Group:
         except FilterError as exc:
             out.send.append(Reply(escape(str(exc))))
             return out
-        if chosen.genre or chosen.years:
+        if chosen.genres or chosen.years:
             matching = await self.nights.films_matching(chosen)
             if matching < MIN_FILTERED_FILMS:
                 out.send.append(views.filter_too_narrow(chosen.describe(), matching))
@@ -103,7 +103,7 @@ class Group:
             await self.nights.cancel(current.night_id)
             if current.message_id is not None:
                 out.edits.append((current.message_id, views.night_expired()))
-        key = chosen.key(self.service.genres) if (chosen.genre or chosen.years) else ""
+        key = chosen.key(self.service.genres) if (chosen.genres or chosen.years) else ""
         night_id = await self.nights.open_night(chat.chat_id, person.user_id, key)
         out.night_post = (night_id, views.night_open(night_id, [], chosen.describe()))
         return out

@@ -133,8 +133,7 @@ def group_picks(
 
 def poll_option(film: Film) -> str:
     """A poll option: plain text, at most 100 characters."""
-    label = film_label(film)
-    return label if len(label) <= 100 else label[:99] + "…"
+    return film_label(film, 100)
 
 
 def close_vote_buttons(night_id: int) -> list[list[Button]]:

@@ -10,12 +10,16 @@ that answers the press.
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from html import unescape
 
 from bot import callbacks as cb
 from bot.command import by_name
 from bot.filters import FilterError, parse_key
+from bot.imports import MAX_FILE_BYTES, BadImport, Importer
+from bot.imports import views as import_views
+from bot.imports.files import too_big
 from bot.private import commands, views
 from bot.replies import EXPIRED, Person, Reply, escape, film_label, stars_text
 from bot.service import MovieService, UnknownFilm
@@ -33,6 +37,7 @@ class Outcome:
 
 
 _COMMANDS = by_name(commands.PRIVATE)
+Download = Callable[[], Awaitable[bytes]]
 
 
 RATED_ALREADY = "You rated this film: tap new stars, or delete the rating in /myratings."
@@ -43,6 +48,7 @@ class Chat:
 
     def __init__(self, service: MovieService) -> None:
         self.service = service
+        self.importer = Importer(service.storage, service.catalog)
 
     # ------------------------------------------------------------------ messages
 
@@ -57,6 +63,20 @@ class Chat:
         await self.service.register(person.user_id, person.first_name, person.language)
         replies: list[Reply] = await found.handler(self.service, person, args.strip())
         return replies
+
+    async def document(
+        self, person: Person, name: str, size: int | None, download: Download
+    ) -> list[Reply]:
+        """A file sent to the bot: an import of ratings. Its size is checked before
+        ``download`` fetches it; a bad file gets one line and stores nothing."""
+        await self.service.register(person.user_id, person.first_name, person.language)
+        if size is not None and size > MAX_FILE_BYTES:
+            return [Reply(escape(too_big()))]
+        try:
+            done = await self.importer.run(person.user_id, name, await download())
+        except BadImport as bad:
+            return [Reply(escape(str(bad)))]
+        return [import_views.imported(done, self.importer.limits())]
 
     async def text(self, person: Person, text: str) -> list[Reply]:
         """Plain text is a title search."""
@@ -81,11 +101,11 @@ class Chat:
         service = self.service
         match action:
             case cb.Rate(item_id, stars):
-                await service.rate(user, item_id, stars)
-                return Outcome(
-                    edit=await commands.card_reply(service, user),
-                    notice=f"Saved {stars_text(stars)}",
-                )
+                rated = await service.rate(user, item_id, stars)
+                saved = f"Saved {stars_text(stars)}"
+                if rated.unlisted:  # watched at last: say why it left the watchlist
+                    saved += " — watched, so it is off your watchlist"
+                return Outcome(edit=await commands.card_reply(service, user), notice=saved)
             case cb.Dismiss(item_id, kind):
                 if not await service.dismiss(user, item_id, kind):
                     return Outcome(notice=RATED_ALREADY)
@@ -102,15 +122,18 @@ class Chat:
                 return Outcome(send=[await commands.recommend_page(service, user, chosen, page)])
             case cb.OpenFilm(item_id):
                 return Outcome(send=[views.card(await service.card(user, item_id))])
+            case cb.SimilarTo(item_id):
+                return Outcome(send=[await commands.similar_to(service, service.film(item_id))])
             case cb.WatchLater(item_id):
                 added = await service.watch_later(user, item_id)
                 title = film_label(service.film(item_id))
                 return Outcome(notice=f"Saved {title} for later" if added else "Already saved")
             case cb.WatchRemove(item_id, page):
-                await service.unwatch(user, item_id)
+                removed = await service.unwatch(user, item_id)
+                title = film_label(service.film(item_id))
                 return Outcome(
                     edit=views.watchlist(await service.watchlist(user), page or 0),
-                    notice="Removed",
+                    notice=f"Removed {title} — /undo puts it back" if removed else "Already gone",
                 )
             case cb.MyWatchlist(page):
                 return Outcome(edit=views.watchlist(await service.watchlist(user), page))
@@ -120,10 +143,21 @@ class Chat:
             case cb.MyRatings(page):
                 return Outcome(edit=views.my_ratings(await service.my_ratings(user, page)))
             case cb.DeleteRating(item_id):
+                found = await service.rated_film(user, item_id)
+                if found is None:
+                    return Outcome(
+                        edit=views.my_ratings(await service.my_ratings(user)), notice="Already gone"
+                    )
+                return Outcome(edit=views.delete_prompt(found))
+            case cb.DeleteRatingConfirm(item_id):
                 deleted = await service.delete_rating(user, item_id)
                 return Outcome(
                     edit=views.my_ratings(await service.my_ratings(user)),
-                    notice="Deleted" if deleted else "Already gone",
+                    notice=(
+                        f"Deleted {film_label(service.film(item_id))} — /undo puts it back"
+                        if deleted is not None
+                        else "Already gone"
+                    ),
                 )
             case cb.ForgetConfirm():
                 await service.forget(user)

@@ -3,16 +3,22 @@ after the command, returning replies; and their table, in the order /help lists 
 
 from __future__ import annotations
 
+from bot import callbacks as cb
 from bot.command import Command, menu
 from bot.filters import Filter, FilterError, parse_filter
+from bot.imports import views as import_views
+from bot.inline.deeplink import is_film_payload, parse_film
 from bot.private import views
-from bot.replies import Person, Reply, escape, film_html, film_label
-from bot.service import PERSONAL_AFTER, MovieService
+from bot.private.undo import undone_text
+from bot.replies import Person, Reply, escape, film_label
+from bot.service import PERSONAL_AFTER, Film, MovieService
 
 MAX_TEXT = 200  # longer messages are not titles
 
 
 async def start(service: MovieService, person: Person, args: str) -> list[Reply]:
+    if is_film_payload(args):  # t.me/<bot>?start=film_<id>, under a card posted inline
+        return [await film_card(service, person.user_id, args)]
     card = await card_reply(service, person.user_id)
     if args == "rate":  # deep link t.me/<bot>?start=rate: straight to rating
         return [card]
@@ -20,7 +26,8 @@ async def start(service: MovieService, person: Person, args: str) -> list[Reply]
 
 
 async def help(service: MovieService, person: Person, args: str) -> list[Reply]:
-    return [views.help_text(menu(PRIVATE))]
+    posters = service.posters
+    return [views.help_text(menu(PRIVATE), tmdb=posters is not None and posters.enabled)]
 
 
 async def rate(service: MovieService, person: Person, args: str) -> list[Reply]:
@@ -49,18 +56,22 @@ async def similar(service: MovieService, person: Person, args: str) -> list[Repl
         return [Reply("Name a film after /similar, like <code>/similar alien</code>.")]
     if len(args) > MAX_TEXT:
         return [Reply("That's too long to be a film title. Try a few words of it.")]
-    found = service.search(args, limit=1)
-    if not found:
+    found = service.titles.lookup(args)
+    if not found.items:
         return [Reply(escape(service.titles.not_found(args)))]
-    film = found[0]
+    if not found.sure:  # never compare against a film the person may not have meant
+        return [views.did_you_mean([service.film(i) for i in found.items], cb.SimilarTo)]
+    return [await similar_to(service, service.film(found.items[0]))]
+
+
+async def similar_to(service: MovieService, film: Film) -> Reply:
+    """The films like ``film`` (from /similar, or from a "Did you mean…?" button)."""
     alike = await service.similar(film.item_id)
-    return [
-        views.film_list(
-            f"Films like {film_label(film)}",
-            alike,
-            f"I know too little about {film_label(film)} to compare it.",
-        )
-    ]
+    return views.film_list(
+        f"Films like {film_label(film)}",
+        alike,
+        f"I know too little about {film_label(film)} to compare it.",
+    )
 
 
 async def watchlist(service: MovieService, person: Person, args: str) -> list[Reply]:
@@ -90,6 +101,10 @@ async def undo(service: MovieService, person: Person, args: str) -> list[Reply]:
     return [Reply(await undo_text(service, person.user_id))]
 
 
+async def import_ratings(service: MovieService, person: Person, args: str) -> list[Reply]:
+    return [import_views.how_to()]
+
+
 async def forget(service: MovieService, person: Person, args: str) -> list[Reply]:
     return [views.forget_prompt()]
 
@@ -113,9 +128,21 @@ async def card_reply(service: MovieService, user_id: int) -> Reply:
     return views.card(card)
 
 
+async def film_card(service: MovieService, user_id: int, payload: str) -> Reply:
+    """The card of a ``film_<id>`` link; a forged one, or one to a film this catalogue lacks,
+    gets a short word instead."""
+    item_id = parse_film(payload)
+    if item_id is None or not service.rateable(item_id):
+        return Reply(BROKEN_FILM_LINK)
+    return views.card(await service.card(user_id, item_id))
+
+
+BROKEN_FILM_LINK = "That film link doesn't lead to a film I know. Send me a title to look one up."
+
+
 async def recommend_page(service: MovieService, user_id: int, chosen: Filter, page: int) -> Reply:
     result = await service.recommend(user_id, chosen, page)
-    key = chosen.key(service.genres) if (chosen.genre or chosen.years) else None
+    key = chosen.key(service.genres) if (chosen.genres or chosen.years) else None
     return views.recommendations(result, key)
 
 
@@ -123,15 +150,7 @@ async def undo_text(service: MovieService, user_id: int) -> str:
     undone = await service.undo(user_id)
     if undone is None:
         return "Nothing to undo."
-    answer, film = undone
-    name = film_html(film) if film else "that film"
-    what = {
-        "rated": "your rating of",
-        "unseen": "“haven't seen” for",
-        "not_interested": "“not interested” for",
-        "skipped": "the skip of",
-    }[answer.kind]
-    return f"Took back {what} {name}."
+    return undone_text(*undone)
 
 
 def short(text: str, limit: int = 32) -> str:
@@ -151,8 +170,9 @@ PRIVATE: tuple[Command, ...] = (
     Command("watchlist", "films you saved for later", "private", watchlist),
     Command("myratings", "your ratings: change or delete them", "private", my_ratings),
     Command("map", "a map of the films you rated and the ones I suggest", "private", taste_map),
-    Command("undo", "take back your last answer", "private", undo),
+    Command("undo", "take back your last change (a rating, a delete, an import…)", "private", undo),
     Command("export", "your ratings as a CSV file", "private", export),
+    Command("import", "bring ratings from Letterboxd, IMDb or a CSV", "private", import_ratings),
     Command("forget", "delete everything I know about you", "private", forget),
     Command("help", "what I can do", "private", help),
 )

@@ -4,35 +4,52 @@ console alike (the pieces they share with movie nights are in bot/replies.py).""
 from __future__ import annotations
 
 import functools
-import html
 from collections.abc import Callable
-from urllib.parse import quote_plus
 
 from bot import callbacks as cb
 from bot.replies import Button, Reply, escape, film_html, film_label, stars_text
 from bot.service import (
     PAGE_SIZE,
     PERSONAL_AFTER,
-    SHARPEN_AFTER,
     Card,
     Film,
+    RatedFilm,
     RatingsPage,
     RecommendationPage,
 )
 
 
-def lookup_url(film: Film) -> str:
+def imdb_url(film: Film) -> str | None:
+    """The film's IMDb page from links.csv's id, else the address ML-100k's u.item gives."""
     if film.imdb_id:
         return f"https://www.imdb.com/title/tt{film.imdb_id:07d}/"
-    return "https://www.imdb.com/find/?q=" + quote_plus(film_label(film))
+    return film.imdb_url
+
+
+def tmdb_url(film: Film) -> str | None:
+    return f"https://www.themoviedb.org/movie/{film.tmdb_id}" if film.tmdb_id else None
+
+
+def link_buttons(film: Film) -> list[list[Button]]:
+    """A row of URL buttons to the film's pages elsewhere; no row when the catalogue has no
+    links (RecBole's copy of ML-100k)."""
+    row = [
+        Button(label, url=url)
+        for label, url in (("IMDb", imdb_url(film)), ("TMDB", tmdb_url(film)))
+        if url is not None
+    ]
+    return [row] if row else []
 
 
 def progress(rated: int) -> str:
+    """One story everywhere: after PERSONAL_AFTER ratings /recommend is the person's own
+    (before, it is the popular list), and every rating after sharpens it."""
     if rated == 0:
         return "Rate a few films you have seen and I will learn your taste."
-    if rated < SHARPEN_AFTER:
-        return f"{rated} rated — recommendations sharpen after {SHARPEN_AFTER}."
-    return f"{rated} rated — /recommend whenever you like."
+    if rated < PERSONAL_AFTER:
+        more = PERSONAL_AFTER - rated
+        return f"{rated} rated — {more} more and /recommend picks films for you alone."
+    return f"{rated} rated — /recommend is yours; every rating sharpens it."
 
 
 def welcome(first_name: str) -> Reply:
@@ -45,8 +62,12 @@ def welcome(first_name: str) -> Reply:
     )
 
 
-def help_text(commands: list[tuple[str, str]]) -> Reply:
-    """/help: each listed command (name, what it does) on a line."""
+TMDB_ATTRIBUTION = "This product uses the TMDB API but is not endorsed or certified by TMDB."
+
+
+def help_text(commands: list[tuple[str, str]], *, tmdb: bool = False) -> Reply:
+    """/help: each listed command (name, what it does) on a line; TMDB's required
+    attribution when the posters come from TMDB."""
     lines = ["<b>What I can do</b>"]
     lines += [f"/{name} — {escape(text)}" for name, text in commands]
     lines.append("\nOr just send me a film title to look it up.")
@@ -54,6 +75,8 @@ def help_text(commands: list[tuple[str, str]]) -> Reply:
         "In a group, /movienight finds a film everyone who joins will enjoy (add me to the "
         "group first)."
     )
+    if tmdb:
+        lines.append(f"\n<i>{escape(TMDB_ATTRIBUTION)}</i>")
     return Reply("\n".join(lines))
 
 
@@ -62,13 +85,13 @@ def card(c: Card) -> Reply:
     lines = [film_html(film)]
     if film.genres:
         lines.append(escape(" · ".join(film.genres)))
-    lines.append(f'<a href="{html.escape(lookup_url(film))}">Look it up</a>')
     if c.current_stars is not None:
         lines.append(f"You rated it {stars_text(c.current_stars)}")
     lines.append("")
     lines.append(escape(progress(c.rated)))
     buttons = _card_buttons(film.item_id, rated=c.current_stars is not None)
-    return Reply("\n".join(lines), [list(row) for row in buttons])
+    rows = [list(row) for row in buttons] + link_buttons(film)
+    return Reply("\n".join(lines), rows, photo_url=c.poster)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -102,6 +125,8 @@ def done(rated: int) -> Reply:
 def recommendations(page: RecommendationPage, filter_key: str | None) -> Reply:
     described = page.filter.describe()
     if not page.items:
+        if page.left_out:
+            return Reply(escape(narrow(page.left_out, 0, described)))
         if described:
             return Reply(
                 f"I have nothing left to suggest in {escape(described)}. Try another filter."
@@ -127,6 +152,8 @@ def recommendations(page: RecommendationPage, filter_key: str | None) -> Reply:
                 Button("Not interested", cb.build(cb.NotInterested(i))),
             ]
         )
+    if page.left_out:
+        lines += ["", escape(narrow(page.left_out, start + len(page.items), described))]
     if not page.personal:
         lines += [
             "",
@@ -134,14 +161,30 @@ def recommendations(page: RecommendationPage, filter_key: str | None) -> Reply:
         ]
     if page.has_more:
         buttons.append([Button("More", cb.build(cb.RecMore(page.page + 1, filter_key)))])
-    return Reply("\n".join(lines), buttons)
+    return Reply("\n".join(lines), buttons, photo_url=page.poster)
+
+
+def narrow(left_out: int, shown: int, described: str) -> str:
+    """Why a list is short: the rest of what the filter allows looks like a miss."""
+    where = f" in {described}" if described else ""
+    fit = f"Only {shown} film{'s' * (shown != 1)}" if shown else "Nothing"
+    verb = "looks" if shown <= 1 else "look"
+    rest = f"the other {left_out}" if shown else f"all {left_out} I have left"
+    widen = "Try a wider filter." if described else "Rate more films and I will find others."
+    return f"{fit}{where} {verb} like a good fit: I expect you to rate {rest} low. {widen}"
 
 
 def film_list(title: str, films: list[Film], empty: str) -> Reply:
     if not films:
         return Reply(escape(empty))
-    buttons = [[Button(film_label(f)[:60], cb.build(cb.OpenFilm(f.item_id)))] for f in films]
+    buttons = [[Button(film_label(f, 60), cb.build(cb.OpenFilm(f.item_id)))] for f in films]
     return Reply(f"<b>{escape(title)}</b>", buttons)
+
+
+def did_you_mean(films: list[Film], then: Callable[[int], cb.Action]) -> Reply:
+    """A title that named no film clearly: its candidates, each a button for ``then``."""
+    buttons = [[Button(film_label(f, 60), cb.build(then(f.item_id)))] for f in films]
+    return Reply("<b>Did you mean one of these?</b>", buttons)
 
 
 WATCHLIST_PER_PAGE = 10  # a page stays far below Telegram's 4096 characters
@@ -182,12 +225,27 @@ def my_ratings(page: RatingsPage) -> Reply:
         buttons.append(
             [
                 Button(
-                    f"✎ {film_label(rated.film)[:40]}", cb.build(cb.OpenFilm(rated.film.item_id))
+                    f"✎ {film_label(rated.film, 40)}", cb.build(cb.OpenFilm(rated.film.item_id))
                 ),
                 Button("Delete", cb.build(cb.DeleteRating(rated.film.item_id))),
             ]
         )
     return Reply("\n".join(lines), buttons + _pager(page.page, page.pages, cb.MyRatings))
+
+
+def delete_prompt(rated: RatedFilm) -> Reply:
+    """Asked before a rating is deleted: one tap (or one typed digit in the console) must
+    not delete it unasked."""
+    film = rated.film
+    return Reply(
+        f"Delete your rating of {film_html(film)} ({stars_text(rated.stars)})? /undo puts it back.",
+        [
+            [
+                Button("Yes, delete it", cb.build(cb.DeleteRatingConfirm(film.item_id))),
+                Button("Keep it", cb.build(cb.MyRatings(0))),
+            ]
+        ],
+    )
 
 
 def _pager(page: int, pages: int, to: Callable[[int], cb.Action]) -> list[list[Button]]:

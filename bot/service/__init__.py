@@ -5,7 +5,6 @@ from bot.service.movies import (
     MAX_PAGES,
     PAGE_SIZE,
     PERSONAL_AFTER,
-    SHARPEN_AFTER,
     MovieService,
 )
 from bot.service.nights import NightService
@@ -24,7 +23,6 @@ __all__ = [
     "MAX_PAGES",
     "PAGE_SIZE",
     "PERSONAL_AFTER",
-    "SHARPEN_AFTER",
     "Card",
     "Film",
     "GroupScore",

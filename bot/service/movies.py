@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from bot.filters import Filter
+from bot.posters import Posters
 from bot.search import TitleIndex
 from bot.service.types import (
     Card,
@@ -30,17 +31,23 @@ from bot.service.types import (
     RecommendationPage,
     UnknownFilm,
 )
-from bot.storage import Answer, DismissKind, Rating, Storage
+from bot.storage import Change, DismissKind, Rated, Rating, Storage
 from recsys import FactorModel, UserVector
+from recsys.alike import Alike, genre_bits
 from recsys.data import Catalog
 from recsys.elicit import next_items
 from recsys.plots import build_user_map, png_bytes
-from recsys.serving import because, known_films, likely_liked_first, rating_arrays
+from recsys.serving import (
+    because,
+    by_predicted_stars,
+    known_films,
+    likely_liked,
+    rating_arrays,
+)
 
 log = logging.getLogger(__name__)
 
 PERSONAL_AFTER = 5  # ratings before /recommend stops showing the popular list
-SHARPEN_AFTER = 10  # ratings after which recommendations are good; said on every card
 PAGE_SIZE = 10
 MAX_PAGES = 10
 REGISTER_EVERY_S = 300.0  # how fresh users.last_seen_at and names are kept
@@ -61,8 +68,10 @@ class MovieService:
         model: FactorModel,
         catalog: Catalog,
         ask_next: NextItems = next_items,
+        posters: Posters | None = None,
     ) -> None:
         self.storage = storage
+        self.posters = posters
         self.catalog = catalog
         self.ask_next = ask_next
         self.model = model
@@ -80,6 +89,8 @@ class MovieService:
             [_optional(i) for i in frame["imdb_id"].tolist()],
         )
         self._catalogued_for: tuple[FactorModel, np.ndarray | None] | None = None
+        self._genre_bits = genre_bits(catalog)
+        self._alike: Alike | None = None
         self._registered: dict[int, tuple[str, str | None, float]] = {}
         """user id -> (first name, language, monotonic time) of the last write by register."""
 
@@ -100,8 +111,15 @@ class MovieService:
         row = self._film_rows.get(item_id)
         if row is None:
             raise UnknownFilm(item_id)
-        titles, years, genres, imdb_ids = self._film_columns
-        film = Film(item_id, str(titles[row]), years[row], tuple(genres[row]), imdb_ids[row])
+        film = Film(
+            item_id,
+            self.catalog.title(item_id),
+            self.catalog.year(item_id),
+            self.catalog.genres(item_id),
+            self.catalog.imdb_id(item_id),
+            self.catalog.tmdb_id(item_id),
+            self.catalog.imdb_url(item_id),
+        )
         self._films[item_id] = film
         return film
 
@@ -161,7 +179,8 @@ class MovieService:
         )
         if len(choice) == 0:
             return None
-        return Card(self.film(int(choice[0])), len(ratings))
+        film = self.film(int(choice[0]))
+        return Card(film, len(ratings), poster=await self.poster(film))
 
     def _catalogued(self, model: FactorModel) -> np.ndarray | None:
         """The model's films that the catalogue has (None: all of them); once per model."""
@@ -179,12 +198,18 @@ class MovieService:
             film,
             await self.storage.rating_count(user_id),
             await self.storage.rating(user_id, item_id),
+            await self.poster(film),
         )
 
-    async def rate(self, user_id: int, item_id: int, stars: float) -> float | None:
-        """Store a rating (committed on return); the previous stars, if any."""
+    async def poster(self, film: Film) -> str | None:
+        """The film's poster URL; None without TMDB, or while it fails (never waits > 2 s)."""
+        return None if self.posters is None else await self.posters.url(film.tmdb_id)
+
+    async def rate(self, user_id: int, item_id: int, stars: float) -> Rated:
+        """Store a rating (committed on return): the previous stars, if any, and whether the
+        film left the watchlist."""
         self.film(item_id)
-        return await self.storage.rate(user_id, item_id, stars)
+        return await self.storage.rate_film(user_id, item_id, stars)
 
     async def dismiss(self, user_id: int, item_id: int, kind: DismissKind) -> bool:
         """Record a dismissal; False, and nothing changed, for a film the user has rated (an
@@ -195,12 +220,13 @@ class MovieService:
         await self.storage.dismiss(user_id, item_id, kind)
         return True
 
-    async def undo(self, user_id: int) -> tuple[Answer, Film | None] | None:
-        answer = await self.storage.undo(user_id)
-        if answer is None:
+    async def undo(self, user_id: int) -> tuple[Change, dict[int, Film]] | None:
+        """Take back the user's latest change; with the catalogue's films it put back."""
+        change = await self.storage.undo(user_id)
+        if change is None:
             return None
-        film = self.film(answer.item_id) if answer.item_id in self.catalog else None
-        return answer, film
+        films = {r.item_id: self.film(r.item_id) for r in change.films if r.item_id in self.catalog}
+        return change, films
 
     async def rating_count(self, user_id: int) -> int:
         return await self.storage.rating_count(user_id)
@@ -231,11 +257,13 @@ class MovieService:
         if candidates is None:
             candidates = self._catalogued(model)
         want = (page + 1) * PAGE_SIZE + 1
-        ids, _ = model.recommend(vector, n=want * 3, exclude=exclude, candidates=candidates)
-        ids = likely_liked_first(model, vector, ids)[:want]
-        shown = ids[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-        stars = model.predict(vector, shown)
-        reasons = because(model, shown, rated_ids, rated_stars) if personal else {}
+        # The rank head picks each page's films (it ranks far better than stars), films
+        # predicted to be disliked are left out, and a page goes by the stars shown beside its
+        # films: order and number agree on screen (recsys/serving.py, bench/calibration.py).
+        ids, left_out = likely_liked(model, vector, want, exclude=exclude, candidates=candidates)
+        ran_out = len(ids) <= (page + 1) * PAGE_SIZE  # because of what was left out, if any
+        shown, stars = by_predicted_stars(model, vector, ids[page * PAGE_SIZE : want - 1])
+        reasons = because(self.alike(model), shown, rated_ids, rated_stars) if personal else {}
         items = [
             Recommendation(self.film(int(i)), float(s), self._titles(reasons.get(int(i), [])))
             for i, s in zip(shown, stars, strict=True)
@@ -247,6 +275,8 @@ class MovieService:
             personal,
             len(ratings),
             filter,
+            left_out if ran_out else 0,
+            await self.poster(items[0].film) if items else None,
         )
 
     def _titles(self, item_ids: list[int]) -> tuple[str, ...]:
@@ -272,12 +302,18 @@ class MovieService:
 
         return await asyncio.to_thread(draw)
 
+    def alike(self, model: FactorModel) -> Alike:
+        """Films alike under ``model`` (built once per model: a pass over the catalogue)."""
+        if self._alike is None or self._alike.model is not model:
+            self._alike = Alike(model, self.catalog, self._genre_bits)
+        return self._alike
+
     async def similar(self, item_id: int, n: int = 10) -> list[Film]:
         model = self.model
         if model.items.row(item_id) is None:
             return []
-        ids, _ = model.similar_items(item_id, n=n * 2)
-        return [self.film(int(i)) for i in ids if int(i) in self.catalog][:n]
+        ids, _ = self.alike(model).similar(item_id, n)
+        return [self.film(int(i)) for i in ids]
 
     def search(self, query: str, limit: int = 8) -> list[Film]:
         return [self.film(i) for i in self.titles.search(query, limit)]
@@ -295,8 +331,8 @@ class MovieService:
         return [self.film(i) for i in await self.storage.watchlist(user_id) if i in self.catalog]
 
     async def not_interested(self, user_id: int, item_id: int) -> None:
+        """Hide a film for good (it also leaves the watchlist, in the same change)."""
         await self.dismiss(user_id, item_id, "not_interested")
-        await self.storage.watchlist_remove(user_id, item_id)
 
     async def my_ratings(self, user_id: int, page: int = 0, per_page: int = 8) -> RatingsPage:
         total = await self.storage.rating_count(user_id)
@@ -308,7 +344,13 @@ class MovieService:
         ]
         return RatingsPage(items, page, pages, total)
 
-    async def delete_rating(self, user_id: int, item_id: int) -> bool:
+    async def rated_film(self, user_id: int, item_id: int) -> RatedFilm | None:
+        """The film with the user's stars, or None when they have not rated it."""
+        stars = await self.storage.rating(user_id, item_id)
+        return None if stars is None else RatedFilm(self.film(item_id), stars)
+
+    async def delete_rating(self, user_id: int, item_id: int) -> float | None:
+        """Delete a rating (undoable); the stars it had, or None when there was none."""
         return await self.storage.delete_rating(user_id, item_id)
 
     async def forget(self, user_id: int) -> bool:

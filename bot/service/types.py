@@ -19,6 +19,8 @@ class Film:
     year: int | None
     genres: tuple[str, ...]
     imdb_id: int | None = None
+    tmdb_id: int | None = None
+    imdb_url: str | None = None  # ML-100k gives an IMDb address instead of an id
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class Card:
     film: Film
     rated: int
     current_stars: float | None = None
+    poster: str | None = None  # the film's poster image URL (TMDB), when there is one
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,10 @@ class RecommendationPage:
     personal: bool  # False: the popular list shown to users with too few ratings
     rated: int
     filter: Filter
+    left_out: int = 0
+    """Films the filter allowed but left out as likely disliked (predicted under 3 stars), when
+    the list ends on this page because of them; 0 otherwise."""
+    poster: str | None = None  # the first film's poster image URL, when there is one
 
 
 @dataclass(frozen=True)

@@ -6,14 +6,17 @@ from bot.storage.database import Database, UnknownIdError
 from bot.storage.nights import NightStore
 from bot.storage.people import PeopleStore
 from bot.storage.records import (
-    Answer,
     AnswerKind,
     Ballot,
+    Change,
+    ChangeKind,
     DismissKind,
     MovieNight,
     NightStatus,
+    Rated,
     Rating,
     RatingEvent,
+    Restored,
     RunStatus,
     Stats,
     TrainingRun,
@@ -31,15 +34,18 @@ class Storage(PeopleStore, NightStore, RunStore):
 
 
 __all__ = [
-    "Answer",
     "AnswerKind",
     "Ballot",
+    "Change",
+    "ChangeKind",
     "Database",
     "DismissKind",
     "MovieNight",
     "NightStatus",
+    "Rated",
     "Rating",
     "RatingEvent",
+    "Restored",
     "RunStatus",
     "SchemaError",
     "SchemaTooNewError",

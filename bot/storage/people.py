@@ -1,5 +1,6 @@
-"""People and their answers: users, ratings, dismissals with the undo log, the watchlist,
-and the whole-database views that retraining and /stats read."""
+"""People and their answers: users, ratings, dismissals and the watchlist, each change
+journalled for /undo (bot/storage/journal.py), and the whole-database views that
+retraining and /stats read."""
 
 from __future__ import annotations
 
@@ -7,31 +8,18 @@ import json
 import sqlite3
 from collections.abc import Iterable
 
+from bot.storage import journal
 from bot.storage.database import Database, check_id, check_stars, fetch
 from bot.storage.records import (
     DISMISS_KINDS,
-    Answer,
+    Change,
     DismissKind,
+    Rated,
     Rating,
     RatingEvent,
     Stats,
     User,
 )
-
-# The previous state of (user, item) is captured by the same statement that logs the answer.
-# A film is rated, dismissed or neither, never both, so at most one side of the joins matches.
-_LOG_ANSWER = """
-    INSERT INTO answers (user_id, seq, item_id, kind, prev_stars, prev_dismissal,
-                         prev_created_at, prev_updated_at, answered_at)
-    SELECT :user,
-           coalesce((SELECT max(seq) FROM answers WHERE user_id = :user), 0) + 1,
-           :item, :kind, r.stars, d.kind,
-           coalesce(r.created_at, d.created_at), r.updated_at, :now
-    FROM (SELECT 1)
-    LEFT JOIN ratings r ON r.user_id = :user AND r.item_id = :item
-    LEFT JOIN dismissals d ON d.user_id = :user AND d.item_id = :item
-    RETURNING prev_stars, prev_dismissal
-"""
 
 
 class PeopleStore(Database):
@@ -101,34 +89,37 @@ class PeopleStore(Database):
     # -- ratings and dismissals ---------------------------------------------------------------
 
     async def rate(self, user_id: int, item_id: int, stars: float) -> float | None:
+        """Rate a film (see :meth:`rate_film`); the previous stars, or None."""
+        return (await self.rate_film(user_id, item_id, stars)).previous
+
+    async def rate_film(self, user_id: int, item_id: int, stars: float) -> Rated:
         """Rate a film 0.5–5 stars in halves (re-rating keeps created_at), clear any dismissal
-        of it, and log the answer for ``undo``. Returns the previous stars, or None."""
+        of it, take it off the watchlist (it has been watched), and journal the change."""
         stars = check_stars(stars)
         check_id(user_id)
         check_id(item_id)
         now = self.now()
 
-        def write(db: sqlite3.Connection) -> float | None:
-            ((previous, dismissal),) = fetch(
-                db, _LOG_ANSWER, {"user": user_id, "item": item_id, "kind": "rated", "now": now}
-            )
+        def write(db: sqlite3.Connection) -> Rated:
+            (before,) = journal.log(db, user_id, "rated", [item_id], now)
             db.execute(
                 "INSERT INTO ratings (user_id, item_id, stars, created_at, updated_at) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id, item_id) "
                 "DO UPDATE SET stars = excluded.stars, updated_at = excluded.updated_at",
                 (user_id, item_id, stars, now, now),
             )
-            if dismissal is not None:
-                db.execute(
-                    "DELETE FROM dismissals WHERE user_id = ? AND item_id = ?", (user_id, item_id)
-                )
-            return None if previous is None else float(previous)
+            key = (user_id, item_id)
+            if before.dismissal is not None:
+                db.execute("DELETE FROM dismissals WHERE user_id = ? AND item_id = ?", key)
+            if before.listed:
+                db.execute("DELETE FROM watchlist WHERE user_id = ? AND item_id = ?", key)
+            return Rated(before.stars, bool(before.listed))
 
         return await self.transaction(write, marks_handled=True)
 
     async def dismiss(self, user_id: int, item_id: int, kind: DismissKind) -> None:
         """Record that the user has not seen / does not want / skipped a film (replacing any
-        rating of it), and log the answer for ``undo``."""
+        rating of it; "not interested" also takes it off the watchlist), journalled."""
         if kind not in DISMISS_KINDS:
             raise ValueError(f"dismissal kind must be one of {sorted(DISMISS_KINDS)}, not {kind!r}")
         check_id(user_id)
@@ -136,13 +127,12 @@ class PeopleStore(Database):
         now = self.now()
 
         def write(db: sqlite3.Connection) -> None:
-            ((previous_stars, _),) = fetch(
-                db, _LOG_ANSWER, {"user": user_id, "item": item_id, "kind": kind, "now": now}
-            )
-            if previous_stars is not None:
-                db.execute(
-                    "DELETE FROM ratings WHERE user_id = ? AND item_id = ?", (user_id, item_id)
-                )
+            (before,) = journal.log(db, user_id, kind, [item_id], now)
+            key = (user_id, item_id)
+            if before.stars is not None:
+                db.execute("DELETE FROM ratings WHERE user_id = ? AND item_id = ?", key)
+            if before.listed and journal.TOUCHES[kind][1]:
+                db.execute("DELETE FROM watchlist WHERE user_id = ? AND item_id = ?", key)
             db.execute(
                 "INSERT INTO dismissals (user_id, item_id, kind, created_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (user_id, item_id) "
@@ -152,56 +142,60 @@ class PeopleStore(Database):
 
         await self.transaction(write, marks_handled=True)
 
-    async def undo(self, user_id: int) -> Answer | None:
-        """Take back the user's latest answer, putting back exactly the rating or dismissal
+    async def undo(self, user_id: int) -> Change | None:
+        """Take back the user's latest change of any kind, putting back exactly the rows
         (timestamps included) that it replaced. None when there is nothing left to undo."""
+        return await self.transaction(lambda db: journal.undo(db, user_id), marks_handled=True)
 
-        def write(db: sqlite3.Connection) -> Answer | None:
-            rows = fetch(
-                db,
-                "SELECT seq, item_id, kind, prev_stars, prev_dismissal, prev_created_at, "
-                "prev_updated_at FROM answers WHERE user_id = ? ORDER BY seq DESC LIMIT 1",
-                (user_id,),
-            )
-            if not rows:
+    async def delete_rating(self, user_id: int, item_id: int) -> float | None:
+        """Delete one rating (from the ratings list), journalled so that /undo puts it back.
+        The deleted stars, or None when there was no such rating (nothing is journalled)."""
+        key = (user_id, item_id)
+        now = self.now()
+
+        def write(db: sqlite3.Connection) -> float | None:
+            if not fetch(db, "SELECT 1 FROM ratings WHERE user_id = ? AND item_id = ?", key):
                 return None
-            seq, item_id, kind, prev_stars, prev_dismissal, prev_created, prev_updated = rows[0]
-            key = (user_id, item_id)
+            (before,) = journal.log(db, user_id, "deleted", [item_id], now)
             db.execute("DELETE FROM ratings WHERE user_id = ? AND item_id = ?", key)
-            db.execute("DELETE FROM dismissals WHERE user_id = ? AND item_id = ?", key)
-            if prev_stars is not None:
-                db.execute(
-                    "INSERT INTO ratings (user_id, item_id, stars, created_at, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (*key, prev_stars, prev_created, prev_updated),
-                )
-            elif prev_dismissal is not None:
-                db.execute(
-                    "INSERT INTO dismissals (user_id, item_id, kind, created_at) "
-                    "VALUES (?, ?, ?, ?)",
-                    (*key, prev_dismissal, prev_created),
-                )
-            db.execute("DELETE FROM answers WHERE user_id = ? AND seq = ?", (user_id, seq))
-            return Answer(
-                item_id=item_id,
-                kind=kind,
-                previous_stars=None if prev_stars is None else float(prev_stars),
-                previous_dismissal=prev_dismissal,
-            )
+            return before.stars
 
         return await self.transaction(write, marks_handled=True)
 
-    async def delete_rating(self, user_id: int, item_id: int) -> bool:
-        """Delete one rating (from the ratings list, not an undo). Its answers leave the undo
-        log too, so a later /undo does not resurrect it. True when there was such a rating."""
-        key = (user_id, item_id)
+    async def import_ratings(self, user_id: int, stars: dict[int, float]) -> list[int]:
+        """Store many ratings as ONE change that /undo takes back whole. Films the user has
+        rated already keep their stars (the bot's rating wins); a dismissal of an imported film
+        is replaced, and it leaves the watchlist. The films imported, in ``stars`` order."""
+        check_id(user_id)
+        checked = {item: check_stars(value) for item, value in stars.items()}
+        for item in checked:
+            check_id(item)
+        now = self.now()
 
-        def write(db: sqlite3.Connection) -> bool:
-            deleted = fetch(
-                db, "DELETE FROM ratings WHERE user_id = ? AND item_id = ? RETURNING 1", key
+        def write(db: sqlite3.Connection) -> list[int]:
+            rated = {
+                item
+                for (item,) in fetch(
+                    db,
+                    "SELECT item_id FROM ratings WHERE user_id = ? AND item_id IN "
+                    "(SELECT value FROM json_each(?))",
+                    (user_id, json.dumps(list(checked))),
+                )
+            }
+            new = [item for item in checked if item not in rated]
+            if not new:
+                return []
+            journal.log(db, user_id, "imported", new, now)
+            keys = [(user_id, item) for item in new]
+            db.executemany("DELETE FROM dismissals WHERE user_id = ? AND item_id = ?", keys)
+            db.executemany("DELETE FROM watchlist WHERE user_id = ? AND item_id = ?", keys)
+            db.executemany(
+                "INSERT INTO ratings (user_id, item_id, stars, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(user_id, item, checked[item], now, now) for item in new],
             )
-            db.execute("DELETE FROM answers WHERE user_id = ? AND item_id = ?", key)
-            return bool(deleted)
+            journal.prune(db, user_id)
+            return new
 
         return await self.transaction(write, marks_handled=True)
 
@@ -245,23 +239,35 @@ class PeopleStore(Database):
     # -- watchlist ----------------------------------------------------------------------------
 
     async def watchlist_add(self, user_id: int, item_id: int) -> bool:
-        """Put a film on the user's watchlist. True when it was not there yet."""
+        """Put a film on the user's watchlist, journalled. True when it was not there yet."""
         check_id(item_id)
-        added = await self.write(
-            "INSERT OR IGNORE INTO watchlist (user_id, item_id, added_at) VALUES (?, ?, ?) "
-            "RETURNING 1",
-            (user_id, item_id, self.now()),
-            marks_handled=True,
-        )
-        return bool(added)
+        return await self._list(user_id, item_id, add=True)
 
     async def watchlist_remove(self, user_id: int, item_id: int) -> bool:
-        """Take a film off the watchlist. True when it was there."""
-        removed = await self.write(
-            "DELETE FROM watchlist WHERE user_id = ? AND item_id = ? RETURNING 1",
-            (user_id, item_id),
-        )
-        return bool(removed)
+        """Take a film off the watchlist, journalled. True when it was there."""
+        return await self._list(user_id, item_id, add=False)
+
+    async def _list(self, user_id: int, item_id: int, *, add: bool) -> bool:
+        key = (user_id, item_id)
+        now = self.now()
+
+        def write(db: sqlite3.Connection) -> bool:
+            listed = bool(
+                fetch(db, "SELECT 1 FROM watchlist WHERE user_id = ? AND item_id = ?", key)
+            )
+            if listed == add:
+                return False  # nothing changes, so nothing to undo
+            journal.log(db, user_id, "listed" if add else "unlisted", [item_id], now)
+            if add:
+                db.execute(
+                    "INSERT INTO watchlist (user_id, item_id, added_at) VALUES (?, ?, ?)",
+                    (*key, now),
+                )
+            else:
+                db.execute("DELETE FROM watchlist WHERE user_id = ? AND item_id = ?", key)
+            return True
+
+        return await self.transaction(write, marks_handled=True)
 
     async def watchlist(self, user_id: int) -> list[int]:
         """The user's watchlist, most recently added first."""

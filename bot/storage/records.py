@@ -7,6 +7,10 @@ from typing import Any, Literal, NamedTuple, get_args
 
 DismissKind = Literal["unseen", "not_interested", "skipped"]
 AnswerKind = Literal["rated", "unseen", "not_interested", "skipped"]
+# What one user action did, as the change journal names it (bot/storage/journal.py).
+ChangeKind = Literal[
+    "rated", "unseen", "not_interested", "skipped", "deleted", "listed", "unlisted", "imported"
+]
 NightStatus = Literal["open", "voting", "closed", "cancelled"]
 RunStatus = Literal["running", "swapped", "kept", "failed"]
 
@@ -41,13 +45,35 @@ class RatingEvent(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
-class Answer:
-    """An answer taken back by ``undo``, and what the film went back to."""
+class Restored:
+    """One film as ``undo`` put it back: its stars or dismissal (both None: unanswered), and
+    whether it is on the watchlist (None: the change did not touch the watchlist)."""
 
     item_id: int
-    kind: AnswerKind
-    previous_stars: float | None
-    previous_dismissal: DismissKind | None
+    stars: float | None
+    dismissal: DismissKind | None
+    listed: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One user action taken back by ``undo``: what it was, and every film it put back."""
+
+    kind: ChangeKind
+    films: tuple[Restored, ...]
+
+    @property
+    def first(self) -> Restored:
+        return self.films[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Rated:
+    """What a rating replaced: the previous stars, and whether it took the film off the
+    watchlist (a rated film has been watched)."""
+
+    previous: float | None
+    unlisted: bool
 
 
 @dataclass(frozen=True, slots=True)

@@ -163,7 +163,7 @@ def _move(conn: sqlite3.Connection, previous: str, old: dict[int, Entry], new: M
             aside,
         )
         unmatched += len(aside)
-    conn.execute("DELETE FROM answers")
+    conn.execute("DELETE FROM journal")
     return Rekeyed(previous, matched, unmatched, restored, films_by_step)
 
 

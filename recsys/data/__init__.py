@@ -10,6 +10,7 @@ from recsys.data.load import default_data_dir, detect_format, load_catalog, load
 from recsys.data.releases import RELEASES, Release, release
 from recsys.data.titles import clean_title
 from recsys.data.types import Catalog, Dataset
+from recsys.data.user_ratings import read_user_ratings
 
 __all__ = [
     "RELEASES",
@@ -26,5 +27,6 @@ __all__ = [
     "fetch",
     "load_catalog",
     "load_dataset",
+    "read_user_ratings",
     "release",
 ]

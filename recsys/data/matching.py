@@ -26,7 +26,7 @@ FUZZY_CUTOFF = 92.0  # rapidfuzz ratio, 0-100: spelling variants pass, sequels (
 
 # Letters NFKD does not split into a base letter and a mark.
 _LETTERS = str.maketrans({"æ": "ae", "œ": "oe", "ø": "o", "ß": "ss", "ł": "l", "đ": "d",
-                          "þ": "th", "ð": "d", "ı": "i", "&": " and "})  # fmt: skip
+                          "þ": "th", "ð": "d", "ı": "i", "&": " and ", "½": " 1/2"})  # fmt: skip
 _APOSTROPHES = re.compile(r"['’`´]")
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 _LEADING_ARTICLE = re.compile(r"^(?:the|a|an) ")
@@ -102,8 +102,8 @@ class Matcher:
             keys = title_keys(title)
             for key in keys:
                 self._by_key[key].append((year, item_id))
-            for part in {title_key(main_part(title)), title_key(last_part(title))}:
-                if part and part not in keys:
+            for part in _parts(title):
+                if part not in keys:
                     self._by_main[part].append((year, item_id))
             if year is not None and keys:
                 self._by_year[year][item_id] = keys[0]
@@ -143,9 +143,9 @@ class Matcher:
             return found, "title"
         # Either side may carry a subtitle the other leaves out; the year must agree.
         found = _closest(self._by_main.get(key, ()), entry.year, 0)
-        main = title_key(main_part(entry.title))
-        if found is None and main and main != key:
-            found = _closest(self._by_key.get(main, ()), entry.year, 0)
+        for part in _parts(entry.title) - {key}:
+            if found is None:
+                found = _closest(self._by_key.get(part, ()), entry.year, 0)
         if found is not None:
             return found, "subtitle"
         if entry.year is not None and (found := self._fuzzy(key, entry.year)) is not None:
@@ -164,6 +164,14 @@ class Matcher:
         if not best or (len(best) == 2 and best[1][1] == best[0][1]):
             return None  # nothing close, or two films equally close: do not guess
         return int(best[0][2])
+
+
+def _parts(title: str) -> set[str]:
+    """Keys of a title's parts around subtitles: the main title, the last part, and the two
+    together ("Star Wars: Episode VII - The Force Awakens" is "Star Wars: The Force
+    Awakens" elsewhere)."""
+    main, last = main_part(title), last_part(title)
+    return {k for k in (title_key(main), title_key(last), title_key(f"{main} {last}")) if k}
 
 
 def _optional_ints(column: pd.Series) -> list[int | None]:

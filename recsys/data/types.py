@@ -11,7 +11,7 @@ import pandas as pd
 
 RATING_COLUMNS = ("user_id", "item_id", "rating", "timestamp")
 RATING_DTYPES = {"user_id": "int32", "item_id": "int32", "rating": "float32", "timestamp": "int64"}
-CATALOG_COLUMNS = ("title", "year", "genres", "imdb_id", "tmdb_id")
+CATALOG_COLUMNS = ("title", "year", "genres", "imdb_id", "tmdb_id", "imdb_url")
 
 
 def ratings_frame(
@@ -33,7 +33,8 @@ class Catalog:
 
     ``frame`` is indexed by ``item_id`` (int32) with columns ``title`` (clean display title,
     "The Shawshank Redemption"), ``year`` (nullable Int16), ``genres`` (tuple of str, empty
-    when unknown), ``imdb_id`` and ``tmdb_id`` (nullable Int64, when the release has links).
+    when unknown), ``imdb_id`` and ``tmdb_id`` (nullable Int64, when the release has links),
+    ``imdb_url`` (str or NA: the IMDb address ML-100k's ``u.item`` gives instead of an id).
     """
 
     frame: pd.DataFrame
@@ -49,10 +50,12 @@ class Catalog:
         genres: Sequence[tuple[str, ...]],
         imdb_ids: Sequence[int | None] | None = None,
         tmdb_ids: Sequence[int | None] | None = None,
+        imdb_urls: Sequence[str | None] | None = None,
     ) -> Catalog:
         """A catalogue with the column types above, sorted by item id; ids left out are NA."""
         n = len(item_ids)
         missing: list[int | None] = [None] * n
+        urls: list[Any] = [None] * n if imdb_urls is None else list(imdb_urls)
         genre_column = np.empty(n, dtype=object)
         genre_column[:] = [tuple(g) for g in genres]  # element-wise, so tuples stay whole
         frame = pd.DataFrame(
@@ -62,6 +65,7 @@ class Catalog:
                 "genres": genre_column,
                 "imdb_id": pd.array(list(missing if imdb_ids is None else imdb_ids), "Int64"),
                 "tmdb_id": pd.array(list(missing if tmdb_ids is None else tmdb_ids), "Int64"),
+                "imdb_url": pd.array(urls, dtype="str"),
             },
             index=pd.Index(np.asarray(item_ids, dtype=np.int32), name="item_id"),
         )
@@ -85,6 +89,13 @@ class Catalog:
 
     def imdb_id(self, item_id: int) -> int | None:
         return self._optional_int(item_id, "imdb_id")
+
+    def tmdb_id(self, item_id: int) -> int | None:
+        return self._optional_int(item_id, "tmdb_id")
+
+    def imdb_url(self, item_id: int) -> str | None:
+        value: Any = self.frame.at[item_id, "imdb_url"]
+        return None if pd.isna(value) else str(value)
 
     def genres(self, item_id: int) -> tuple[str, ...]:
         genres: Any = self.frame.at[item_id, "genres"]

@@ -18,6 +18,7 @@ from bot.callbacks import (
     MAX_PAGE,
     Action,
     DeleteRating,
+    DeleteRatingConfirm,
     Dismiss,
     Done,
     ForgetCancel,
@@ -32,6 +33,7 @@ from bot.callbacks import (
     OpenFilm,
     Rate,
     RecMore,
+    SimilarTo,
     Undo,
     WatchLater,
     WatchRemove,
@@ -54,12 +56,14 @@ any_action: st.SearchStrategy[Action] = st.one_of(
     st.just(Undo()),
     st.builds(RecMore, pages, st.none() | keys),
     st.builds(OpenFilm, ids),
+    st.builds(SimilarTo, ids),
     st.builds(WatchLater, ids),
     st.builds(WatchRemove, ids, st.none() | pages),
     st.builds(MyWatchlist, pages),
     st.builds(NotInterested, ids),
     st.builds(MyRatings, pages),
     st.builds(DeleteRating, ids),
+    st.builds(DeleteRatingConfirm, ids),
     st.just(ForgetConfirm()),
     st.just(ForgetCancel()),
     st.builds(NightJoin, ids),
@@ -75,13 +79,14 @@ LARGEST: list[Action] = [
     NightVote(MAX_ID, MAX_ID),
     MyRatings(MAX_PAGE),
     DeleteRating(MAX_ID),
+    DeleteRatingConfirm(MAX_ID),
     WatchRemove(MAX_ID, MAX_PAGE),
 ]
 
 
 def test_the_strategy_covers_every_action() -> None:
     assert {type(a) for a in LARGEST} <= set(ACTIONS)
-    assert len(ACTIONS) == 18
+    assert len(ACTIONS) == 20
 
 
 @given(any_action)

@@ -119,14 +119,79 @@ async def test_undo_myratings_delete_and_export(chat: Chat) -> None:
     await chat.button(ADA, cb.build(cb.Rate(STAR_WARS, 5.0)))
     await chat.button(ADA, cb.build(cb.Rate(1, 2.0)))
     [undone] = await chat.command(ADA, "undo")
-    assert "Toy Story" in undone.text
+    assert undone.text == "Took back your rating of <b>Toy Story</b> (1995): it is unrated again."
     [mine] = await chat.command(ADA, "myratings")
     assert "Star Wars" in mine.text and "Toy Story" not in mine.text
     [export] = await chat.command(ADA, "export")
     assert export.document is not None and b"Star Wars" in export.document[1]
-    outcome = await chat.button(ADA, buttons(mine)["Delete"])
-    assert outcome.notice == "Deleted"
+    asked = await chat.button(ADA, buttons(mine)["Delete"])
+    assert asked.edit is not None and "Delete your rating of" in asked.edit.text
+    assert await chat.service.rating_count(ADA.user_id) == 1  # one tap only asks
+    kept = await chat.button(ADA, buttons(asked.edit)["Keep it"])
+    assert kept.edit is not None and "Star Wars" in kept.edit.text
+    assert await chat.service.rating_count(ADA.user_id) == 1
+    outcome = await chat.button(ADA, buttons(asked.edit)["Yes, delete it"])
+    assert outcome.notice == "Deleted Star Wars (1977) — /undo puts it back"
     assert await chat.service.rating_count(ADA.user_id) == 0
+    again = await chat.button(ADA, buttons(asked.edit)["Yes, delete it"])
+    assert again.notice == "Already gone"
+
+
+async def test_undo_puts_back_a_deleted_rating_not_an_earlier_edit(chat: Chat) -> None:
+    """Issue 15.2: /myratings → Delete → /undo took back an earlier re-rating instead."""
+    await chat.button(ADA, cb.build(cb.Rate(1, 3.0)))
+    await chat.button(ADA, cb.build(cb.Rate(STAR_WARS, 3.0)))
+    await chat.button(ADA, cb.build(cb.Rate(1, 4.0)))  # an edit
+    await chat.button(ADA, cb.build(cb.DeleteRatingConfirm(STAR_WARS)))
+    [undone] = await chat.command(ADA, "undo")
+    assert undone.text == "Put back your rating of <b>Star Wars</b> (1977): 3★."
+    assert await chat.service.storage.rating(ADA.user_id, STAR_WARS) == 3.0
+    assert await chat.service.storage.rating(ADA.user_id, 1) == 4.0  # the edit stands
+    [undone] = await chat.command(ADA, "undo")
+    assert undone.text == "Took back your rating of <b>Toy Story</b> (1995): it is back to 3★."
+
+
+async def test_undo_takes_back_every_kind_of_change_and_says_which(chat: Chat) -> None:
+    service = chat.service
+    await chat.button(ADA, cb.build(cb.Dismiss(STAR_WARS, "unseen")))
+    await chat.button(ADA, cb.build(cb.WatchLater(1)))
+    await chat.button(ADA, cb.build(cb.WatchLater(2)))
+    await chat.button(ADA, cb.build(cb.WatchRemove(2)))
+    await chat.button(ADA, cb.build(cb.NotInterested(3)))
+    await chat.button(ADA, cb.build(cb.Dismiss(4, "skipped")))
+    said = [(await chat.command(ADA, "undo"))[0].text for _ in range(7)]
+    assert said == [
+        "Took back “skip” for <b>Get Shorty</b> (1995): it is unrated again.",
+        "Took back “not interested” for <b>Four Rooms</b> (1995): it is unrated again.",
+        "Put <b>GoldenEye</b> (1995) back on your watchlist.",
+        "Took back “watch later”: <b>GoldenEye</b> (1995) is off your watchlist again.",
+        "Took back “watch later”: <b>Toy Story</b> (1995) is off your watchlist again.",
+        "Took back “haven't seen” for <b>Star Wars</b> (1977): it is unrated again.",
+        "Nothing to undo.",
+    ]
+    assert await service.watchlist(ADA.user_id) == []
+    assert await service.storage.dismissed(ADA.user_id) == {}
+
+
+async def test_rating_a_film_from_the_watchlist_takes_it_off_and_says_so(chat: Chat) -> None:
+    """Issue 15.4: a film rated after "Watched it — rate" stayed on the watchlist."""
+    await chat.button(ADA, cb.build(cb.WatchLater(STAR_WARS)))
+    [listed] = await chat.command(ADA, "watchlist")
+    opened = await chat.button(ADA, buttons(listed)["1. Watched it — rate"])
+    [card] = opened.send
+    outcome = await chat.button(ADA, buttons(card)["★4"])
+    assert outcome.notice == "Saved 4★ — watched, so it is off your watchlist"
+    [after] = await chat.command(ADA, "watchlist")
+    assert "empty" in after.text
+    [undone] = await chat.command(ADA, "undo")
+    assert undone.text == (
+        "Took back your rating of <b>Star Wars</b> (1977): it is unrated again, "
+        "and back on your watchlist."
+    )
+    assert [f.item_id for f in await chat.service.watchlist(ADA.user_id)] == [STAR_WARS]
+    outcome = await chat.button(ADA, buttons(card)["★4"])
+    outcome = await chat.button(ADA, cb.build(cb.Rate(STAR_WARS, 5.0)))
+    assert outcome.notice == "Saved 5★"  # a re-rating: it was off the list already
 
 
 async def test_forget_needs_the_confirmation_button(chat: Chat) -> None:
@@ -159,3 +224,38 @@ async def test_map_is_a_png_after_a_few_ratings(chat: Chat) -> None:
     [reply] = await chat.command(ADA, "map")
     assert reply.photo is not None and reply.photo.startswith(b"\x89PNG\r\n\x1a\n")
     assert len(reply.photo) > 50_000
+
+
+async def test_similar_asks_when_the_title_names_no_film_clearly(chat: Chat) -> None:
+    [asked] = await chat.command(ADA, "similar", "star")
+    assert "Did you mean" in asked.text
+    offered = buttons(asked)
+    assert "Star Wars (1977)" in offered and len(offered) > 1
+    pressed = await chat.button(ADA, offered["Star Wars (1977)"])
+    [answer] = pressed.send
+    assert answer.text == "<b>Films like Star Wars (1977)</b>" and answer.buttons
+
+
+async def test_similar_answers_at_once_for_a_clear_title(chat: Chat) -> None:
+    for query in ("star wars", "strar wars", "cape fear 1962"):
+        [reply] = await chat.command(ADA, "similar", query)
+        assert reply.text.startswith("<b>Films like "), (query, reply.text)
+    [twice] = await chat.command(ADA, "similar", "cape fear")  # 1962 and 1991
+    assert set(buttons(twice)) == {"Cape Fear (1991)", "Cape Fear (1962)"}
+    [lacking] = await chat.command(ADA, "similar", "the matrix")
+    assert "I don't know" in lacking.text and not lacking.buttons
+
+
+async def test_one_story_of_how_many_ratings_make_recommend_personal(chat: Chat) -> None:
+    [_, card] = await chat.command(ADA, "start")
+    said = []
+    for _ in range(6):
+        pressed = await chat.button(ADA, buttons(card)["★4"])
+        assert pressed.edit is not None
+        card = pressed.edit
+        line = re.search(r"\d+ rated — [^\n]*", card.text)
+        assert line is not None, card.text
+        said.append(line.group(0))
+    assert said[0] == "1 rated — 4 more and /recommend picks films for you alone."
+    assert said[4] == "5 rated — /recommend is yours; every rating sharpens it."
+    assert not any("after 10" in line for line in said)

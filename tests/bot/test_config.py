@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import time
 from pathlib import Path
 
@@ -12,7 +15,8 @@ from hypothesis import strategies as st
 from bot.config import ConfigError, Settings, load_settings
 
 TOKEN = "123456789:AAH4sEcReT-tOkEn_0123456789abcdefghij"
-EXAMPLE = Path(__file__).resolve().parents[2] / ".env.example"
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / ".env.example"
 
 
 @pytest.fixture(autouse=True)
@@ -64,7 +68,7 @@ def test_reads_a_dotenv_file(tmp_path: Path) -> None:
         "WEBHOOK_LISTEN=0.0.0.0\n"
         "WEBHOOK_PORT=9000\n"
         "ADMIN_USER_IDS=1, 2,3\n"
-        "DATABASE_PATH=/var/lib/moviebot/db.sqlite3\n"
+        f"DATABASE_PATH={tmp_path}/lib/moviebot/db.sqlite3\n"
         "RETRAIN_TIME=03:30\n"
         "TIMEZONE=Europe/Berlin\n"
         "LOG_LEVEL=debug\n"
@@ -80,7 +84,7 @@ def test_reads_a_dotenv_file(tmp_path: Path) -> None:
     assert settings.webhook_url == "https://bot.example.org/hook"
     assert (settings.webhook_listen, settings.webhook_port) == ("0.0.0.0", 9000)
     assert settings.admin_user_ids == {1, 2, 3}
-    assert settings.database_path == Path("/var/lib/moviebot/db.sqlite3")
+    assert settings.database_path == tmp_path / "lib/moviebot/db.sqlite3"
     assert settings.retrain_time == time(3, 30)
     assert settings.retrain_at.tzinfo is not None
     assert str(settings.tz) == "Europe/Berlin"
@@ -259,3 +263,47 @@ def test_a_catalogue_folder_in_any_format_is_accepted(tmp_path: Path) -> None:
     by_name = load_settings(None, data_dir=tmp_path / "data", catalogue="my-films")
     assert by_name.catalogue == "my-films"
     assert load_settings(None, catalogue=str(folder)).catalogue == str(folder)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "problem"),
+    [
+        ("database_path", "/dev/null/sub/db.sqlite3", "cannot be created: /dev/null is a file"),
+        ("database_path", ".", "is a folder, not a file"),
+        ("model_path", "/dev/null/model.safetensors", "cannot be created: /dev/null is a file"),
+        ("model_path", ".", "is a folder, not a file"),
+        ("data_dir", "/dev/null", "is not a folder"),
+        ("data_dir", "/dev/null/data", "cannot be created: /dev/null is a file"),
+    ],
+)
+def test_an_unusable_path_is_one_line_naming_the_setting_and_the_fix(
+    name: str, value: str, problem: str
+) -> None:
+    message = config_error(**{name: Path(value)})
+    assert message.startswith(f"{name.upper()}='{value}' {problem}"), message
+    assert "you may write to, such as" in message
+
+
+def test_a_folder_this_user_may_not_write_in_is_refused(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    if os.access(locked, os.W_OK):
+        pytest.skip("this user (root) may write anywhere")
+    message = config_error(database_path=locked / "db.sqlite3")
+    assert "cannot be written: this user may not write in" in message
+
+
+def test_python_m_bot_says_one_line_and_exits_non_zero(tmp_path: Path) -> None:
+    env = {**os.environ, "DATABASE_PATH": "/dev/null/sub/db.sqlite3", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "--console"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0, done.stderr
+    assert "DATABASE_PATH='/dev/null/sub/db.sqlite3' cannot be created" in done.stderr

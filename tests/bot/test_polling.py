@@ -9,7 +9,7 @@ import pytest
 from telegram import Bot, Update
 
 from bot.inbox import Inbox
-from bot.polling import on_polled
+from bot.polling import ALLOWED_UPDATES, on_polled
 from bot.storage import Storage
 
 ALICE = 1001
@@ -102,3 +102,22 @@ def test_a_malformed_update_is_logged_once(caplog: pytest.LogCaptureFixture) -> 
     assert [r.getMessage() for r in caplog.records] == [
         "the Bot API sent a malformed message update; skipped it (said once)"
     ]
+
+
+def test_inline_queries_are_asked_for_and_kept_when_well_formed() -> None:
+    assert "inline_query" in ALLOWED_UPDATES
+    user = {"id": 5, "is_bot": False, "first_name": "Eve"}
+    good = {"id": "77", "from": user, "query": "heat", "offset": "", "chat_type": "sender"}
+    answer = {
+        "ok": True,
+        "result": [
+            {"update_id": 1, "inline_query": good},
+            {"update_id": 2, "inline_query": {**good, "query": None}},
+        ],
+    }
+    on_polled(Inbox(max_concurrent_updates=1))(answer)
+    kept = answer["result"]
+    assert kept[0]["inline_query"]["query"] == "heat"
+    assert kept[1] == {"update_id": 2}
+    built = Update.de_json(kept[0], Bot(TOKEN))
+    assert built is not None and built.inline_query is not None

@@ -37,7 +37,7 @@ async def test_nightly_runs_only_when_ratings_arrived(
     storage = await Storage.open(tmp_path / "db.sqlite3", clock=lambda: now[0])
     try:
         service = MovieService(storage, model, movielens.catalog)
-        settings = load_settings(env_file=None, telegram_bot_token=TOKEN, model_path=tmp_path)
+        settings = load_settings(env_file=None, telegram_bot_token=TOKEN, model_path=tmp_path / "m")
         retrainer = Retrainer(settings, storage, service)
         assert await retrainer.new_ratings_since_last_run() == 0
         await service.register(1, "Ada", None)

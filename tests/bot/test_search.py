@@ -105,3 +105,24 @@ def test_a_year_finds_its_film_among_many_namesakes() -> None:
     catalog = Catalog.from_columns(list(range(1, 101)), ["Hamlet"] * 100, years, [("Drama",)] * 100)
     index = TitleIndex(catalog)
     assert index.search("hamlet 1948", 1) == [49]
+
+
+@pytest.mark.parametrize(
+    ("query", "sure", "first"),
+    [
+        ("toy story", True, "Toy Story"),
+        ("star wars", True, "Star Wars"),  # "Star Maps" is two typos off: no rival
+        ("alien", True, "Alien"),  # "Aliens" is one typo off, "Alien" none
+        ("chasing amy", True, "Chasing Amy"),  # listed twice by ml-100k: one film
+        ("cape fear 1962", True, "Cape Fear"),
+        ("cape fear", False, "Cape Fear"),  # 1991 and 1962
+        ("star", False, "Star Wars"),  # a word of many titles
+        ("romeo juliet", False, "William Shakespeare's Romeo and Juliet"),
+    ],
+)
+def test_lookup_is_sure_only_of_a_film_clearly_named(
+    index: TitleIndex, movielens: Dataset, query: str, sure: bool, first: str
+) -> None:
+    found = index.lookup(query)
+    assert found.sure is sure
+    assert movielens.catalog.frame.loc[found.items[0], "title"] == first

@@ -90,8 +90,10 @@ async def test_genre_and_decade_filters(service: MovieService) -> None:
 async def test_undo_restores_the_previous_answer(service: MovieService) -> None:
     await rate_some(service, {STAR_WARS: 3.0})
     await service.rate(USER, STAR_WARS, 5.0)
-    answer, film = await service.undo(USER)
-    assert film is not None and film.title == "Star Wars" and answer.kind == "rated"
+    undone = await service.undo(USER)
+    assert undone is not None
+    change, films = undone
+    assert films[STAR_WARS].title == "Star Wars" and change.kind == "rated"
     assert await service.storage.rating(USER, STAR_WARS) == 3.0
 
 

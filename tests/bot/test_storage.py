@@ -15,7 +15,7 @@ import pytest
 from bot import migrations
 from bot.inbox_store import HANDLING, Handling
 from bot.migrations import MIGRATIONS, SCHEMA_VERSION, SchemaError, SchemaTooNewError
-from bot.storage import Answer, Rating, Stats, Storage, UnknownIdError
+from bot.storage import Change, Rating, Restored, Stats, Storage, UnknownIdError
 
 ALICE, BOB = 1001, 1002
 
@@ -134,7 +134,7 @@ async def test_invalid_stars_are_refused_before_touching_the_database(
     with pytest.raises(ValueError):
         await storage.rate(ALICE, 50, stars)
     assert rows(raw, "SELECT count(*) FROM ratings") == [(0,)]
-    assert rows(raw, "SELECT count(*) FROM answers") == [(0,)]
+    assert rows(raw, "SELECT count(*) FROM journal") == [(0,)]
 
 
 async def test_star_validation_needs_no_connection(db_path: Path) -> None:
@@ -197,16 +197,28 @@ async def test_an_unknown_dismissal_kind_is_refused(storage: Storage) -> None:
         await storage.dismiss(ALICE, 1, "meh")  # type: ignore[arg-type]
 
 
-async def test_delete_rating(storage: Storage) -> None:
+def one(kind: str, item: int, stars: float | None, dismissal: str | None = None,
+        listed: bool | None = None) -> Change:  # fmt: skip
+    """A change of one film, as undo reports it."""
+    return Change(kind, (Restored(item, stars, dismissal, listed),))  # type: ignore[arg-type]
+
+
+async def test_a_deleted_rating_comes_back_with_undo_exactly(
+    storage: Storage, clock: Clock, raw: sqlite3.Connection
+) -> None:
     await storage.rate(ALICE, 1, 4.0)
+    clock.now += 10
+    await storage.rate(ALICE, 1, 4.5)  # an earlier edit: undo must not take this back instead
     await storage.rate(ALICE, 2, 4.0)
-    assert await storage.delete_rating(ALICE, 1) is True
-    assert await storage.delete_rating(ALICE, 1) is False
+    before = rows(raw, "SELECT * FROM ratings ORDER BY item_id")
+    assert await storage.delete_rating(ALICE, 1) == 4.5
+    assert await storage.delete_rating(ALICE, 1) is None  # already gone: nothing journalled
     assert [r.item_id for r in await storage.ratings(ALICE)] == [2]
-    # The deleted rating's answers left the undo log: undo takes back film 2, then nothing.
-    assert (await storage.undo(ALICE)) == Answer(2, "rated", None, None)
-    assert await storage.undo(ALICE) is None
-    assert await storage.ratings(ALICE) == []
+    assert await storage.undo(ALICE) == one("deleted", 1, 4.5)
+    assert rows(raw, "SELECT * FROM ratings ORDER BY item_id") == before
+    assert await storage.undo(ALICE) == one("rated", 2, None, listed=False)
+    assert await storage.undo(ALICE) == one("rated", 1, 4.0, listed=False)
+    assert await storage.rating(ALICE, 1) == 4.0
 
 
 # -- undo -------------------------------------------------------------------------------------
@@ -219,7 +231,7 @@ async def test_undo_restores_the_previous_rating_exactly(
     before = rows(raw, "SELECT * FROM ratings")
     clock.now += 500
     await storage.rate(ALICE, 7, 5.0)
-    assert await storage.undo(ALICE) == Answer(7, "rated", 3.0, None)
+    assert await storage.undo(ALICE) == one("rated", 7, 3.0, listed=False)
     assert rows(raw, "SELECT * FROM ratings") == before
 
 
@@ -230,7 +242,7 @@ async def test_undo_restores_a_rating_replaced_by_a_dismissal(
     before = rows(raw, "SELECT * FROM ratings")
     clock.now += 5
     await storage.dismiss(ALICE, 7, "not_interested")
-    assert await storage.undo(ALICE) == Answer(7, "not_interested", 2.5, None)
+    assert await storage.undo(ALICE) == one("not_interested", 7, 2.5, listed=False)
     assert rows(raw, "SELECT * FROM ratings") == before
     assert await storage.dismissed(ALICE) == {}
 
@@ -242,7 +254,7 @@ async def test_undo_restores_the_previous_dismissal(
     before = rows(raw, "SELECT * FROM dismissals")
     clock.now += 5
     await storage.rate(ALICE, 7, 4.0)
-    assert await storage.undo(ALICE) == Answer(7, "rated", None, "unseen")
+    assert await storage.undo(ALICE) == one("rated", 7, None, "unseen", listed=False)
     assert rows(raw, "SELECT * FROM dismissals") == before
     assert await storage.rating(ALICE, 7) is None
 
@@ -252,8 +264,8 @@ async def test_undo_of_a_first_answer_leaves_nothing_and_then_there_is_nothing_t
 ) -> None:
     await storage.rate(ALICE, 1, 3.0)
     await storage.dismiss(ALICE, 2, "skipped")
-    assert await storage.undo(ALICE) == Answer(2, "skipped", None, None)
-    assert await storage.undo(ALICE) == Answer(1, "rated", None, None)
+    assert await storage.undo(ALICE) == one("skipped", 2, None)
+    assert await storage.undo(ALICE) == one("rated", 1, None, listed=False)
     assert await storage.undo(ALICE) is None
     assert rows(raw, "SELECT count(*) FROM ratings") == [(0,)]
     assert rows(raw, "SELECT count(*) FROM dismissals") == [(0,)]
@@ -269,15 +281,93 @@ async def test_undo_walks_back_step_by_step_and_is_per_user(storage: Storage) ->
     assert await storage.rating(BOB, 1) == 1.0
 
 
-async def test_the_undo_log_keeps_about_the_last_hundred_answers(storage: Storage) -> None:
+async def test_watchlist_changes_are_undone_too(
+    storage: Storage, clock: Clock, raw: sqlite3.Connection
+) -> None:
+    await storage.watchlist_add(ALICE, 5)
+    await storage.watchlist_add(ALICE, 6)
+    listed = rows(raw, "SELECT * FROM watchlist ORDER BY item_id")
+    clock.now += 60
+    assert await storage.watchlist_add(ALICE, 5) is False  # no change, nothing to undo
+    assert await storage.watchlist_remove(ALICE, 5) is True
+    assert await storage.undo(ALICE) == one("unlisted", 5, None, listed=True)
+    assert rows(raw, "SELECT * FROM watchlist ORDER BY item_id") == listed  # added_at kept
+    assert await storage.undo(ALICE) == one("listed", 6, None, listed=False)
+    assert await storage.watchlist(ALICE) == [5]
+
+
+async def test_rating_a_film_takes_it_off_the_watchlist_and_undo_puts_it_back(
+    storage: Storage, raw: sqlite3.Connection
+) -> None:
+    await storage.watchlist_add(ALICE, 5)
+    listed = rows(raw, "SELECT * FROM watchlist")
+    rated = await storage.rate_film(ALICE, 5, 4.0)
+    assert (rated.previous, rated.unlisted) == (None, True)
+    assert await storage.watchlist(ALICE) == []
+    assert (await storage.rate_film(ALICE, 6, 4.0)).unlisted is False
+    await storage.undo(ALICE)
+    assert await storage.undo(ALICE) == one("rated", 5, None, listed=True)
+    assert rows(raw, "SELECT * FROM watchlist") == listed
+    await storage.dismiss(ALICE, 5, "not_interested")
+    assert await storage.watchlist(ALICE) == []
+    await storage.undo(ALICE)
+    assert await storage.watchlist(ALICE) == [5]
+
+
+async def test_an_import_is_one_change_that_undo_takes_back_whole(
+    storage: Storage, clock: Clock, raw: sqlite3.Connection
+) -> None:
+    await storage.rate(ALICE, 1, 2.0)
+    await storage.dismiss(ALICE, 2, "unseen")
+    await storage.watchlist_add(ALICE, 3)
+    before = {t: rows(raw, f"SELECT * FROM {t} ORDER BY item_id") for t in USER_TABLES[:2]}
+    listed = rows(raw, "SELECT * FROM watchlist")
+    clock.now += 100
+    imported = await storage.import_ratings(ALICE, {1: 5.0, 2: 4.0, 3: 3.5, 4: 0.5})
+    assert imported == [2, 3, 4]  # film 1 was rated here already: its 2 stars win
+    assert await storage.rating(ALICE, 1) == 2.0
+    assert await storage.rated_and_dismissed(ALICE) == ({1: 2.0, 2: 4.0, 3: 3.5, 4: 0.5}, set())
+    assert await storage.watchlist(ALICE) == []
+    assert await storage.import_ratings(ALICE, {1: 1.0, 2: 1.0}) == []  # nothing new: no change
+
+    change = await storage.undo(ALICE)
+    assert change == Change(
+        "imported",
+        (
+            Restored(2, None, "unseen", False),
+            Restored(3, None, None, True),
+            Restored(4, None, None, False),
+        ),
+    )
+    assert {t: rows(raw, f"SELECT * FROM {t} ORDER BY item_id") for t in USER_TABLES[:2]} == before
+    assert rows(raw, "SELECT * FROM watchlist") == listed
+    assert await storage.undo(ALICE) == one("listed", 3, None, listed=False)
+
+
+async def test_the_journal_keeps_about_the_last_hundred_changes_whole(storage: Storage) -> None:
     for item in range(300):
         await storage.rate(ALICE, item, 3.0)
     (kept,) = await storage.read(
-        "SELECT min(seq), max(seq), count(*) FROM answers WHERE user_id = ?", (ALICE,)
+        "SELECT min(seq), max(seq), count(*) FROM journal WHERE user_id = ?", (ALICE,)
     )
     assert kept[1] == 300
     assert 100 <= kept[2] < 140
     assert kept[0] == 300 - kept[2] + 1  # the newest ones, without gaps
+    await storage.import_ratings(ALICE, {item: 4.0 for item in range(1000, 1500)})
+    for item in range(40):
+        await storage.rate(ALICE, 2000 + item, 3.0)
+    (changes, rows_of_import) = (
+        await storage.read(
+            "SELECT count(DISTINCT change_id), sum(kind = 'imported') FROM journal "
+            "WHERE user_id = ?",
+            (ALICE,),
+        )
+    )[0]
+    assert 100 <= changes < 140 and rows_of_import == 500  # the import is kept whole
+    for _ in range(40):
+        await storage.undo(ALICE)
+    assert (await storage.undo(ALICE) or one("rated", 0, None)).kind == "imported"
+    assert await storage.rating(ALICE, 1000) is None
 
 
 # -- watchlist --------------------------------------------------------------------------------
@@ -315,7 +405,7 @@ async def fill(storage: Storage, user_id: int) -> int:
 USER_TABLES = (
     "ratings",
     "dismissals",
-    "answers",
+    "journal",
     "watchlist",
     "group_members",
     "night_participants",
@@ -435,7 +525,7 @@ async def test_reopening_keeps_everything(db_path: Path, clock: Clock) -> None:
         assert await store.night_participants(night) == [ALICE]
         last = await store.last_run()
         assert last is not None and last.run_id == run
-        assert await store.undo(ALICE) == Answer(1, "rated", 4.0, None)
+        assert await store.undo(ALICE) == one("rated", 1, 4.0, listed=False)
     finally:
         await store.close()
 
@@ -476,6 +566,9 @@ def create_v1(path: Path) -> None:
     conn.execute("PRAGMA user_version = 1")
     conn.execute("INSERT INTO users VALUES (1001, 'Alice', 'en', 10, 10, 0)")
     conn.execute("INSERT INTO ratings VALUES (1001, 42, 3.5, 10, 20)")
+    conn.execute("INSERT INTO watchlist VALUES (1001, 42, 30)")  # listed after rating it
+    # The answer log of version 1: the re-rating from 3 to 3.5 stars at time 20.
+    conn.execute("INSERT INTO answers VALUES (1001, 1, 42, 'rated', 3.0, NULL, 10, 10, 20)")
     conn.commit()
     conn.close()
 
@@ -487,6 +580,10 @@ async def test_a_v1_database_is_migrated_and_keeps_its_data(tmp_path: Path) -> N
     try:
         assert await store.on_writer(migrations.user_version) == SCHEMA_VERSION
         assert await store.ratings(ALICE) == [Rating(42, 3.5, 20)]
+        # The logged answer carries over to the journal, leaving the watchlist alone.
+        assert await store.undo(ALICE) == one("rated", 42, 3.0)
+        assert await store.ratings(ALICE) == [Rating(42, 3.0, 10)]
+        assert await store.watchlist(ALICE) == [42]
         await store.upsert_group(-5, "Club")
         assert await store.start_run("admin:1001") >= 1
     finally:

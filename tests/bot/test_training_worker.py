@@ -18,7 +18,8 @@ def job(tmp_path: Path) -> TrainJob:
 
 def test_a_small_catalogue_trains_with_the_settings(tmp_path: Path) -> None:
     config = config_for(job(tmp_path), SCALE_ABOVE)
-    assert (config.factors, config.seed, config.star_solver) == (8, 7, "adam")
+    assert (config.factors, config.seed) == (8, 7)
+    assert config.star_solver == TrainConfig().star_solver
 
 
 def test_a_big_catalogue_trains_with_the_scale_preset_and_a_quick_first_model(

@@ -116,7 +116,7 @@ async def test_errors_never_quote_the_url_with_the_token() -> None:
     token = "123456789:AAFakeTokenForTestsOnly_abcdefghijk"
     bot = Bot(token, base_url=f"http://127.0.0.1:{port}/bot", request=AiohttpRequest(1))
     with pytest.raises(NetworkError) as caught:
-        await bot.initialize()  # getMe: repeated, then given up
+        await bot.initialize()  # getMe: tried once (bot/reach.py repeats it)
     assert token not in str(caught.value)
     assert "aiohttp.ClientConnectorError" in str(caught.value)
     await bot.shutdown()

@@ -18,13 +18,13 @@ USERS = range(201, 241)
 
 
 def database(path: str) -> tuple[dict[tuple[int, int], float], Counter[int]]:
-    """Ratings by (user, film), and undo-log rows (one per handled answer) by user."""
+    """Ratings by (user, film), and journal rows (one per handled answer) by user."""
     with sqlite3.connect(path) as conn:
         ratings = {
             (u, i): s for u, i, s in conn.execute("SELECT user_id, item_id, stars FROM ratings")
         }
         answers = Counter(
-            dict(conn.execute("SELECT user_id, count(*) FROM answers GROUP BY user_id"))
+            dict(conn.execute("SELECT user_id, count(*) FROM journal GROUP BY user_id"))
         )
     return ratings, answers
 

@@ -26,7 +26,7 @@ def item_of(card: FakeMessage, label: str) -> int:
 
 def answer_rows(db: str, user: int) -> int:
     with sqlite3.connect(db) as conn:
-        return conn.execute("SELECT count(*) FROM answers WHERE user_id = ?", (user,)).fetchone()[0]
+        return conn.execute("SELECT count(*) FROM journal WHERE user_id = ?", (user,)).fetchone()[0]
 
 
 async def test_flood_control_server_errors_and_a_stalled_server(

@@ -5,6 +5,7 @@ scripted users (``server.user(1, "Alice")``) send messages, press buttons and wa
 the bot sends, and every request is logged in ``server.requests``. See ``FakeBotApi``.
 """
 
+from .inline import InlineAnswer
 from .params import ApiError, UploadedFile
 from .people import FakeGroup, FakeUser
 from .records import ApiRequest, CallbackAnswer, FakeChat, FakeMessage, Fault, Revision, StoredFile
@@ -21,6 +22,7 @@ __all__ = [
     "FakeMessage",
     "FakeUser",
     "Fault",
+    "InlineAnswer",
     "Revision",
     "StoredFile",
     "UploadedFile",

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .formatting import MAX_CAPTION, render
+from .inline import answer_inline_query
 from .markup import check_reply_markup
 from .params import ApiError, Params, bad_request
 from .records import CallbackAnswer, FakeMessage, StoredFile
@@ -355,6 +356,24 @@ def _input_file(state: TelegramState, p: Params, name: str) -> StoredFile:
     raise bad_request(f"there is no {name} in the request")
 
 
+MAX_DOWNLOAD = 20 * 1024 * 1024  # getFile refuses bigger files, as Telegram's cloud API does
+
+
+async def get_file(state: TelegramState, p: Params) -> Any:
+    """A file's path for download (``/file/bot<token>/<file_path>``, see server.py)."""
+    stored = state.files.get(p.required_string("file_id"))
+    if stored is None:
+        raise bad_request("invalid file_id")
+    if len(stored.data) > MAX_DOWNLOAD:
+        raise bad_request("file is too big")
+    return {
+        "file_id": stored.file_id,
+        "file_unique_id": stored.file_unique_id,
+        "file_size": len(stored.data),
+        "file_path": f"documents/{stored.file_id}",
+    }
+
+
 def _caption(p: Params) -> tuple[str | None, list[dict[str, Any]]]:
     source = p.string("caption")
     if not source:
@@ -483,8 +502,10 @@ METHODS: dict[str, Method] = {
     "editMessageReplyMarkup": edit_message_reply_markup,
     "deleteMessage": delete_message,
     "answerCallbackQuery": answer_callback_query,
+    "answerInlineQuery": answer_inline_query,
     "sendChatAction": send_chat_action,
     "sendDocument": send_document,
+    "getFile": get_file,
     "sendPhoto": send_photo,
     "sendPoll": send_poll,
     "stopPoll": stop_poll,

@@ -9,7 +9,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .formatting import utf16_length
-from .records import CallbackAnswer, CallbackQuery, ChatType, FakeChat, FakeMessage
+from .inline import InlineAnswer, new_inline_query
+from .records import CallbackAnswer, CallbackQuery, ChatType, FakeChat, FakeMessage, StoredFile
 from .state import TelegramState
 
 MessagePredicate = Callable[[FakeMessage], object]
@@ -111,6 +112,21 @@ class FakeUser:
         self._state.push_update("message", message.to_api())
         return message
 
+    async def send_document(
+        self, file_name: str, data: bytes, *, mime_type: str | None = None
+    ) -> FakeMessage:
+        """Send a file to the bot's private chat, as Telegram delivers it: a message whose
+        ``document`` carries a file_id (and file_size) that getFile and the file URL serve."""
+        stored = self._state.store_file(
+            StoredFile(
+                f"doc-{self._state.serial()}", f"ud{self._state.serial()}", file_name,
+                mime_type, data,
+            )
+        )  # fmt: skip
+        message = self._state.post(self.chat, self.to_api(), document=stored)
+        self._state.push_update("message", message.to_api())
+        return message
+
     async def press(
         self, message: FakeMessage, button_text: str, *, timeout: float = 5.0
     ) -> CallbackAnswer:
@@ -149,6 +165,13 @@ class FakeUser:
             },
         )
         return query
+
+    async def ask_inline(self, query: str, *, timeout: float = 5.0) -> InlineAnswer:
+        """Type ``@bot <query>`` in any chat; returns the bot's answerInlineQuery."""
+        asked = new_inline_query(self._state, self.to_api(), query)
+        return await self._state.signal.wait_for(
+            lambda: asked.answer, timeout, lambda: f"the bot did not answer @bot {query!r}"
+        )
 
     async def wait_for_message(
         self,

@@ -15,7 +15,8 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from .methods import METHODS
+from .media import edit_message_media
+from .methods import METHODS as _BASE_METHODS
 from .params import ApiError, Params, UploadedFile
 from .people import FakeGroup, FakeUser
 from .records import ApiRequest, FakeChat, Fault
@@ -25,6 +26,7 @@ T = TypeVar("T")
 
 DEFAULT_TOKEN = "123456789:AAFakeTokenForTestsOnly_abcdefghijk"
 _TOKEN_RE = re.compile(r"[0-9]+:[A-Za-z0-9_-]+")
+METHODS = {**_BASE_METHODS, "editMessageMedia": edit_message_media}
 _BY_LOWER = {name.lower(): name for name in METHODS}
 
 
@@ -54,6 +56,8 @@ class FakeBotApi:
         )
         self.requests: list[ApiRequest] = []
         """Every request with a valid token, in arrival order."""
+        self.downloads: list[str] = []
+        """The file_id of every file the bot downloaded, in order."""
         self.internal_errors: list[Exception] = []
         """Exceptions inside the fake itself (answered with a 500); tests assert it is empty."""
         self.observers: list[Callable[[ApiRequest, bool], None]] = []
@@ -66,11 +70,12 @@ class FakeBotApi:
 
     # -- lifecycle --------------------------------------------------------------------------
 
-    async def start(self) -> str:
-        """Listen on a free port of 127.0.0.1; returns the base URL to give PTB (it appends
-        the token)."""
+    async def start(self, port: int = 0) -> str:
+        """Listen on ``port`` of 127.0.0.1 (0: a free one); returns the base URL to give PTB
+        (it appends the token)."""
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/documents/{file_id}", self._download)
         # handler_cancellation: a long poll whose client went away stops waiting.
         self._runner = web.AppRunner(
             app,
@@ -82,7 +87,7 @@ class FakeBotApi:
         await self._runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
+        sock.bind(("127.0.0.1", port))
         port = sock.getsockname()[1]
         await web.SockSite(self._runner, sock).start()
         self.base_url = f"http://127.0.0.1:{port}/bot"
@@ -184,6 +189,17 @@ class FakeBotApi:
         for observe in self.observers:
             observe(logged, response.status == 200)
         return response
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """A file's bytes, as Telegram serves them after getFile; every download is logged."""
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401, text="Unauthorized")
+        stored = self.state.files.get(request.match_info["file_id"])
+        if stored is None:
+            return web.Response(status=404, text="Not Found")
+        self.downloads.append(stored.file_id)
+        self.state.signal.notify()
+        return web.Response(body=stored.data, content_type="application/octet-stream")
 
     async def _answer(
         self, name: str, values: dict[str, Any], files: dict[str, UploadedFile]

@@ -33,6 +33,7 @@ class TelegramState:
         self.webhook: dict[str, Any] | None = None
         self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.polls: dict[str, FakeMessage] = {}
+        self.inline_queries: dict[str, Any] = {}  # id -> inline.InlineQuery
         self.closing = False
         self._update_ids = itertools.count(1)
         self._forced: set[int] = set()  # ids of pending updates pushed raw: always delivered

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from synthetic import low_rank_ratings
 
-from recsys import FactorModel, cli
+from recsys import FactorModel, TrainConfig, cli
+from recsys.data import DataFormatError, read_user_ratings
 
 
 @pytest.fixture(scope="module")
@@ -80,12 +81,12 @@ def test_bad_data_gives_one_clear_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("threshold", "flag", "solver", "announced"),
+    ("threshold", "flag", "scale", "announced"),
     [
-        (100, [], "als", True),  # past the threshold: the scale preset, said out loud
-        (100, ["--preset", "default"], "adam", False),  # ... unless asked not to
-        (10**9, [], "adam", False),  # below it: the tuned defaults
-        (10**9, ["--preset", "scale"], "als", False),  # ... unless asked for the preset
+        (100, [], True, True),  # past the threshold: the scale preset, said out loud
+        (100, ["--preset", "default"], False, False),  # ... unless asked not to
+        (10**9, [], False, False),  # below it: the tuned defaults
+        (10**9, ["--preset", "scale"], True, False),  # ... unless asked for the preset
     ],
 )
 def test_train_picks_the_scale_preset_for_big_data(
@@ -95,7 +96,7 @@ def test_train_picks_the_scale_preset_for_big_data(
     capsys: pytest.CaptureFixture[str],
     threshold: int,
     flag: list[str],
-    solver: str,
+    scale: bool,
     announced: bool,
 ) -> None:
     monkeypatch.setattr(cli, "SCALE_THRESHOLD", threshold)
@@ -103,7 +104,12 @@ def test_train_picks_the_scale_preset_for_big_data(
     args = ["train", "--data", str(release), "--out", str(out), *flag, *FAST_ARGS]
     assert cli.main(args) == 0
     config = FactorModel.load(out).metadata["config"]
-    assert config["star_solver"] == solver
+    preset = TrainConfig.for_scale() if scale else TrainConfig()
+    # The presets differ in more than one setting; these two tell them apart.
+    assert (config["neighbour_max_items"], config["bayes_samples"]) == (
+        preset.neighbour_max_items,
+        preset.bayes_samples,
+    )
     assert config["factors"] == 8  # an explicit flag still wins over either preset
     assert ("scale preset" in capsys.readouterr().err) is announced
 
@@ -125,3 +131,42 @@ def test_too_few_folds_are_refused_before_anything_runs(release: Path) -> None:
     done = run("evaluate", "--data", str(release), "--folds", "1")
     assert done.returncode == 2 and "folds must be at least 2" in done.stderr
     assert "fold/s" not in done.stderr and "ratings" not in done.stderr  # no bar, no reading
+
+
+EXPORTED = (  # what the bot's /export sends (bot/service/movies.py export_csv)
+    "movielens_id,title,year,stars,rated_at_utc\n"
+    '3,"Film 3, The",1953,4.5,2026-01-02 10:00:00\n'
+    "5,Film 5,1955,2,2026-01-01 09:00:00\n"
+)
+
+
+def test_plot_maps_the_ratings_the_bot_exports(release: Path, tmp_path: Path) -> None:
+    model = tmp_path / "model.safetensors"
+    assert run("train", "--data", str(release), "--out", str(model), *FAST_ARGS).returncode == 0
+    (tmp_path / "mine.csv").write_text(EXPORTED)
+    done = run(
+        "plot", "--model", str(model), "--data", str(release), "--out", str(tmp_path / "png"),
+        "--user-ratings", str(tmp_path / "mine.csv"),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "png" / "user_map.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("item_id,rating\n1,4\nx,3\n", "line 3: item_id 'x' is not a whole number"),
+        ("item_id,rating\n1,4\n\n2,lots\n", "line 4: rating 'lots' is not a number"),
+        ("movielens_id,stars\n1,9\n", "line 2: stars 9 is not between 0.5 and 5"),
+        ("item_id,rating\n1\n", "line 2: expected 2 fields, found 1"),
+        ("film,score\n1,4\n", "line 1: the header needs an id column"),
+    ],
+)
+def test_a_bad_user_ratings_file_is_named_with_its_line(
+    tmp_path: Path, text: str, problem: str
+) -> None:
+    path = tmp_path / "mine.csv"
+    path.write_text(text)
+    with pytest.raises(DataFormatError) as caught:
+        read_user_ratings(path)
+    assert str(caught.value).startswith(f"{path}: {problem}")

@@ -10,6 +10,7 @@ import torch
 
 from recsys import FactorModel
 from recsys.als import biased_half_step, wmf_half_step
+from recsys.model import FOLD_IN_PRIOR
 from recsys.solve import RowMatrix
 
 
@@ -30,9 +31,16 @@ def test_fold_in_is_one_als_half_step(small_model: FactorModel) -> None:
     )
     assert vector.star_bias == pytest.approx(float(bias[0]), abs=1e-4)
     np.testing.assert_allclose(vector.star_factors, (factors[0] + implicit).numpy(), atol=1e-4)
-    # The rank head: weighted MF against the fixed item factors.
-    rank = wmf_half_step(m.rank_item_factors, one_row, s.rank_unobserved_weight, s.rank_reg)
-    np.testing.assert_allclose(vector.rank_factors, rank[0].numpy(), atol=1e-4)
+    # The rank head: weighted MF against the fixed item factors, with the user's prior mean
+    # part of the way to the average trained user instead of at 0.
+    average = FOLD_IN_PRIOR * m.rank_user_factors.double().mean(0)
+    v, w0 = m.rank_item_factors.double(), s.rank_unobserved_weight
+    gram = w0 * v.T @ v + (1 - w0) * v[rows].T @ v[rows] + s.rank_reg * torch.eye(v.shape[1])
+    rhs = v[rows].T @ torch.from_numpy(stars).double() + s.rank_reg * average
+    expected = torch.linalg.solve(gram, rhs)
+    np.testing.assert_allclose(vector.rank_factors, expected.numpy(), atol=1e-4)
+    zero_prior = wmf_half_step(m.rank_item_factors, one_row, w0, s.rank_reg)[0].numpy()
+    assert not np.allclose(vector.rank_factors, zero_prior, atol=1e-3)
 
 
 def test_predict_clips_to_the_scale_and_marks_unknown_items(small_model: FactorModel) -> None:

@@ -133,8 +133,10 @@ class CatalogRows:
         self,
         imdb_ids: dict[int, int | None] | None = None,
         tmdb_ids: dict[int, int | None] | None = None,
+        imdb_urls: dict[int, str | None] | None = None,
     ) -> Catalog:
-        """The catalogue; ``imdb_ids`` / ``tmdb_ids`` map item ids to links (absent ids: NA)."""
+        """The catalogue; ``imdb_ids`` / ``tmdb_ids`` / ``imdb_urls`` map item ids to links
+        (absent ids: NA)."""
         if not self.item_ids:
             raise DataFormatError(self.path, "empty file: no films")
         return Catalog.from_columns(
@@ -144,4 +146,5 @@ class CatalogRows:
             self.genres,
             imdb_ids=None if imdb_ids is None else [imdb_ids.get(i) for i in self.item_ids],
             tmdb_ids=None if tmdb_ids is None else [tmdb_ids.get(i) for i in self.item_ids],
+            imdb_urls=None if imdb_urls is None else [imdb_urls.get(i) for i in self.item_ids],
         )

@@ -1,12 +1,15 @@
 """The original ML-100k layout: ``u.data`` (ratings), ``u.item`` (films), ``u.genre``.
 
 ``u.item`` is pipe-separated latin-1: id | title | release date | video release date |
-IMDb URL | one 0/1 flag per genre, in the order ``u.genre`` lists them.
+IMDb URL | one 0/1 flag per genre, in the order ``u.genre`` lists them. The URL is kept as
+the film's ``imdb_url`` (ML-100k has no IMDb ids); one that is not an http(s) address is left
+out, and RecBole's atomic copy of ML-100k, which drops the column, simply has none.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 import pandas as pd
 
@@ -36,6 +39,10 @@ STANDARD_GENRES = (
     *("Romance", "Sci-Fi", "Thriller", "War", "Western"),
 )
 _LEADING_FIELDS = 5
+_URL_FIELD = 4
+# Characters a URL may hold as they are; the rest (spaces, accents in latin-1 titles) is
+# percent-encoded, since Telegram refuses a button whose URL is not a valid one.
+_URL_SAFE = ":/?#[]@!$&'()*+,;=%~"
 
 
 def read(root: Path, name: str | None = None) -> Dataset:
@@ -84,6 +91,7 @@ def read_genre_names(path: Path) -> tuple[str, ...]:
 
 def read_catalog(path: Path, genre_names: tuple[str, ...]) -> Catalog:
     rows = CatalogRows(path)
+    urls: dict[int, str | None] = {}
     for line, text in numbered_lines(path):
         fields = text.split("|")
         expect_fields(fields, _LEADING_FIELDS + len(genre_names), path, line, "|")
@@ -100,4 +108,14 @@ def read_catalog(path: Path, genre_names: tuple[str, ...]) -> Catalog:
             if flag.strip() == "1" and genre != "unknown"
         )
         rows.add(line, item_id, title, year, genres)
-    return rows.build()
+        urls[item_id] = web_address(fields[_URL_FIELD])
+    return rows.build(imdb_urls=urls)
+
+
+def web_address(text: str) -> str | None:
+    """An http(s) URL from ``u.item``, percent-encoded where it needs to be; None otherwise."""
+    text = text.strip()
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c < " " for c in text):
+        return None
+    return quote(text, safe=_URL_SAFE)

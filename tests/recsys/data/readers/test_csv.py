@@ -50,6 +50,9 @@ def test_links_fill_imdb_and_tmdb_ids(release: Path) -> None:
     assert frame.at[3, "imdb_id"] == 112682
     assert frame["tmdb_id"].isna().tolist() == [False, True, True, True]
     assert 99 not in frame.index  # a link for a film the catalogue lacks is ignored
+    catalog = csv_reader.read(release).catalog
+    assert (catalog.imdb_id(1), catalog.tmdb_id(1), catalog.imdb_url(1)) == (114709, 862, None)
+    assert catalog.tmdb_id(3) is None
 
 
 def test_without_links_the_ids_are_missing(release: Path) -> None:

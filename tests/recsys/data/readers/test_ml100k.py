@@ -137,3 +137,23 @@ def test_a_missing_file_is_named(release: Path, missing: str) -> None:
     (release / missing).unlink()
     with pytest.raises(DataFormatError, match=f"{missing}: missing required file"):
         ml100k.read(release)
+
+
+def test_the_imdb_address_of_u_item_is_kept_and_made_a_valid_url(write: Write) -> None:
+    lines = [
+        item_line(1, "Toy Story (1995)", "01-Jan-1995", "Comedy").replace(
+            URL, "http://us.imdb.com/M/title-exact?Toy%20Story%20(1995)"
+        ),
+        item_line(2, "Misérables, Les (1995)", "01-Jan-1995", "Drama").replace(
+            URL, "http://us.imdb.com/M/title-exact?Misérables, Les (1995)"
+        ),
+        item_line(3, "Unknown (1995)", "", "Drama").replace(URL, ""),
+        item_line(4, "Odd (1995)", "", "Drama").replace(URL, "javascript:alert(1)"),
+    ]
+    write("ml-100k/u.data", RATINGS)
+    folder = write("ml-100k/u.item", "\n".join(lines) + "\n", encoding="latin-1").parent
+    catalog = ml100k.catalog(folder)
+    assert catalog.imdb_url(1) == "http://us.imdb.com/M/title-exact?Toy%20Story%20(1995)"
+    assert catalog.imdb_url(2) == "http://us.imdb.com/M/title-exact?Mis%C3%A9rables,%20Les%20(1995)"
+    assert catalog.imdb_url(3) is None and catalog.imdb_url(4) is None
+    assert catalog.imdb_id(1) is None and catalog.tmdb_id(1) is None

@@ -1,0 +1,52 @@
+"""Similar films as served, on the real MovieLens 100k: recognisably alike (issue 15.6)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from recsys import FactorModel
+from recsys.alike import Alike
+from recsys.data import Dataset
+
+TOY_STORY, TITANIC = 1, 313
+
+
+@pytest.fixture(scope="module")
+def model(ml100k_model_file: Path) -> FactorModel:
+    return FactorModel.load(ml100k_model_file)
+
+
+@pytest.mark.parametrize("trained_lists", [True, False])
+def test_toy_story_is_like_animated_and_childrens_films(
+    model: FactorModel, movielens: Dataset, trained_lists: bool
+) -> None:
+    served = model if trained_lists else replace(model, similar=None)
+    ids, scores = Alike(served, movielens.catalog).similar(TOY_STORY, 10)
+    genres = [set(movielens.catalog.genres(int(i))) for i in ids]
+    assert len(ids) == 10 and TOY_STORY not in ids.tolist()
+    assert list(scores) == sorted(scores, reverse=True)
+    # Before: Willy Wonka, Mr. Holland's Opus, Star Wars, The Rock... not one animated film.
+    assert sum(bool(g & {"Animation", "Children's"}) for g in genres) >= 3
+
+
+@pytest.mark.parametrize("trained_lists", [True, False])
+def test_titanics_neighbours_are_not_its_release_year(
+    model: FactorModel, movielens: Dataset, trained_lists: bool
+) -> None:
+    served = model if trained_lists else replace(model, similar=None)
+    ids, _ = Alike(served, movielens.catalog).similar(TITANIC, 10)
+    years = [movielens.catalog.year(int(i)) for i in ids]
+    # Before: ten films of 1997 and 1998, Scream 2 among them.
+    assert sum(year in (1997, 1998) for year in years) <= 4
+    genres = [set(movielens.catalog.genres(int(i))) for i in ids]
+    assert sum(bool(g & {"Drama", "Romance"}) for g in genres) >= 6
+
+
+def test_an_unknown_film_is_a_key_error(model: FactorModel, movielens: Dataset) -> None:
+    alike = Alike(model, movielens.catalog)
+    with pytest.raises(KeyError):
+        alike.similar(99_999)
+    assert len(alike.near(99_999)) == 0
