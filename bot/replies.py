@@ -72,6 +72,14 @@ def film_html(film: Film) -> str:
     return f"<b>{escape(film.title)}</b>" + (f" ({film.year})" if film.year else "")
 
 
+def film_head(film: Film) -> list[str]:
+    """A film card's first lines, HTML: the title with its year, then its genres."""
+    lines = [film_html(film)]
+    if film.genres:
+        lines.append(escape(" · ".join(film.genres)))
+    return lines
+
+
 def stars_text(stars: float) -> str:
     return f"{stars:.1f}".rstrip("0").rstrip(".") + "★"
 

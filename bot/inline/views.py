@@ -8,7 +8,7 @@ from typing import Any
 from bot.inline.deeplink import film_link
 from bot.inline.offers import Offer, Offers
 from bot.private.views import link_buttons
-from bot.replies import Button, Reply, escape, film_html, film_label, stars_text
+from bot.replies import Button, Reply, escape, film_head, film_label, stars_text
 from bot.telegram_io import keyboard
 
 PERSONAL_CACHE_S = 10  # the asker's stars change with every rating
@@ -20,9 +20,7 @@ _NO_PREVIEW = {"is_disabled": True}
 def posted_card(offer: Offer, bot_username: str) -> Reply:
     """The message the asker posts: the film, and a button that opens the bot on it."""
     film = offer.film
-    lines = [film_html(film)]
-    if film.genres:
-        lines.append(escape(" · ".join(film.genres)))
+    lines = film_head(film)
     if offer.stars is not None:
         lines.append(f"@{escape(bot_username)} thinks I'd give it {stars_text(offer.stars)}")
     open_bot = [Button("Rate it", url=film_link(bot_username, film.item_id))]

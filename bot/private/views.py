@@ -7,7 +7,7 @@ import functools
 from collections.abc import Callable
 
 from bot import callbacks as cb
-from bot.replies import Button, Reply, escape, film_html, film_label, stars_text
+from bot.replies import Button, Reply, escape, film_head, film_html, film_label, stars_text
 from bot.service import (
     PAGE_SIZE,
     PERSONAL_AFTER,
@@ -82,9 +82,7 @@ def help_text(commands: list[tuple[str, str]], *, tmdb: bool = False) -> Reply:
 
 def card(c: Card) -> Reply:
     film = c.film
-    lines = [film_html(film)]
-    if film.genres:
-        lines.append(escape(" · ".join(film.genres)))
+    lines = film_head(film)
     if c.current_stars is not None:
         lines.append(f"You rated it {stars_text(c.current_stars)}")
     lines.append("")
