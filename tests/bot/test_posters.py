@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from bot.migrations import MIGRATIONS
+from bot.migrations import MIGRATIONS, migrate, user_version
 from bot.posters import IMAGE_BASE, Posters, PosterStore, Tmdb
 from bot.posters.store import MAX_AGE_S
 from bot.storage import Storage
@@ -131,5 +132,9 @@ async def test_a_refused_key_is_not_logged_and_a_v4_token_goes_in_a_header(
     await token.close()
 
 
-def test_the_poster_table_is_the_last_migration() -> None:
-    assert "CREATE TABLE posters" in MIGRATIONS[len(MIGRATIONS) - 1][0]
+def test_a_migrated_database_has_the_poster_table() -> None:
+    conn = sqlite3.connect(":memory:")
+    migrate(conn)
+    assert user_version(conn) == len(MIGRATIONS)
+    columns = [row[1] for row in conn.execute("PRAGMA table_info(posters)")]
+    assert columns == ["tmdb_id", "path", "fetched_at"]
