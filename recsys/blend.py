@@ -131,11 +131,12 @@ class Blend:
         """Files written before the taste and Bayes weights hold three or four numbers (the
         missing weights are 0), before the support terms five."""
         values = [float(w) for w in weights]
+        if not 3 <= len(values) <= _HEADS and len(values) != 3 * _HEADS + 4:
+            raise ValueError(f"a blend holds 3 to {_HEADS} or {3 * _HEADS + 4} numbers")
+        heads = values[:_HEADS] + [0.0] * (_HEADS - len(values))
+        intercept, star, neighbours, taste, bayes = heads
         if len(values) <= _HEADS:
-            return cls(*values)  # type: ignore[arg-type]  # up to five floats: the weights
-        if len(values) != 3 * _HEADS + 4:
-            raise ValueError(f"a blend holds up to {_HEADS} or {3 * _HEADS + 4} numbers")
-        intercept, star, neighbours, taste, bayes = values[:_HEADS]
+            return cls(intercept, star, neighbours, taste, bayes)
         return cls(
             intercept, star, neighbours, taste, bayes,
             by_user_support=tuple(values[_HEADS : 2 * _HEADS]),
