@@ -17,6 +17,7 @@ from typing import Any, cast
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from recsys.config import TrainConfig
 from recsys.data.types import Catalog
@@ -36,7 +37,6 @@ about, or None."""
 def ask_adaptively(model: FactorModel) -> Ask:
     """This project's strategy: :class:`recsys.elicit.Elicitor`."""
     elicitor = Elicitor(model)
-    allowed: dict[bytes, np.ndarray] = {}  # one user's blocked films ask the same many times
 
     def ask(
         rated: np.ndarray,
@@ -45,14 +45,9 @@ def ask_adaptively(model: FactorModel) -> Ask:
         blocked: np.ndarray,
         rng: np.random.Generator,
     ) -> int | None:
-        candidates = None
-        if len(blocked):
-            key = blocked.tobytes()
-            if key not in allowed:
-                allowed.clear()
-                allowed[key] = np.setdiff1d(model.item_ids, blocked)
-            candidates = allowed[key]
-        picked = elicitor.next_items(rated, stars, answered, 1, candidates=candidates, rng=rng)
+        # Held-out films are ruled out, not answered: the user has seen them, and nothing
+        # about them may reach the choice.
+        picked = elicitor.next_items(rated, stars, answered, 1, exclude=blocked, rng=rng)
         return int(picked[0]) if len(picked) else None
 
     return ask
@@ -136,7 +131,10 @@ def run_elicitation_eval(
     if max_users is not None and len(users) > max_users:
         chosen = np.random.default_rng(seed).choice(users, max_users, replace=False)
         hidden = hidden[hidden["user_id"].isin(chosen)]
-    result = simulate(model, hidden, questions, seed, strategies, held_out)
+    # The taps run as the bot serves them (bot/runtime.py): one thread per product, so the
+    # threads training woke do not spin against the timed choices.
+    with threadpool_limits(1):
+        result = simulate(model, hidden, questions, seed, strategies, held_out)
     result["seconds"] = {
         "train": round(trained - started, 2),
         "simulate": round(time.perf_counter() - trained, 2),
