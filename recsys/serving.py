@@ -118,8 +118,9 @@ def because(
         return {}
     used: dict[int, int] = {}
     out = {}
+    nearest = alike.near_many(shown.tolist())
     for item in shown.tolist():
-        named = [j for j in alike.near(item).tolist() if j in liked and used.get(j, 0) < uses]
+        named = [j for j in nearest[item].tolist() if j in liked and used.get(j, 0) < uses]
         out[item] = named[:n]
         for j in out[item]:
             used[j] = used.get(j, 0) + 1

@@ -34,9 +34,11 @@ from recsys.metrics import RELEVANT_STARS
 from recsys.model import FactorModel, FoldInSettings
 from recsys.neighbours import NeighbourHead, fit_neighbours, predict_pairs
 from recsys.probe import RankProbe
+from recsys.rankscale import rank_weights
 from recsys.sgd import AdamStarSolver
 from recsys.similarity import fit_similar
 from recsys.star import StarSolver, StarState
+from recsys.stopping import best_epoch, chosen_epoch, stalled
 
 EpochCallback = Callable[[str, dict[str, float]], None]
 """Called after every epoch with the head's name ("star" or "rank") and its metrics."""
@@ -163,7 +165,7 @@ class Trainer:
             data, global_mean, cfg.reg_factors, cfg.reg_bias,
         )  # fmt: skip
         star = replace(run.star, user_bias=user_bias, user_factors=user_factors)
-        best_rank = _best_epoch(run.rank_history, "val_ndcg@10", minimise=False)
+        best_rank = best_epoch(run.rank_history, "val_ndcg@10", minimise=False)
         generator = torch.Generator().manual_seed(cfg.seed)
         users, items, _ = self._fit_rank(data, None, best_rank, generator, report=False)
         neighbours = self._fit_neighbours(data)
@@ -227,7 +229,7 @@ class Trainer:
             if best is None or metrics["val_rmse"] < best[0]:
                 best = (metrics["val_rmse"], state)
             # Checked after a new best too: a best by a hair is still no progress.
-            if _stalled(history, "val_rmse", cfg.patience, True, cfg.min_improvement):
+            if stalled(history, "val_rmse", cfg.patience, True, cfg.min_improvement):
                 break
         assert best is not None
         return best[1], history
@@ -245,10 +247,11 @@ class Trainer:
         items = init_factors(train.n_items, cfg.rank_factors, generator)
         history: list[dict[str, float]] = []
         best = (-1.0, users, items)
+        weights = rank_weights(cfg, train.n_users, train.n_items, len(train))
         probe = RankProbe(train, valid, cfg.seed) if valid is not None else None
         for sweep in range(1, sweeps + 1):
             started = time.perf_counter()
-            users, items = wmf_sweep(train, users, items, cfg.rank_unobserved_weight, cfg.rank_reg)
+            users, items = wmf_sweep(train, users, items, weights.unobserved_weight, weights.reg)
             metrics: dict[str, float] = {"epoch": sweep}
             if probe is not None:
                 metrics["val_ndcg@10"] = probe.ndcg(users, items)
@@ -261,7 +264,7 @@ class Trainer:
                 continue
             if metrics["val_ndcg@10"] > best[0]:
                 best = (metrics["val_ndcg@10"], users, items)
-            if _stalled(history, "val_ndcg@10", cfg.patience, False, cfg.min_improvement):
+            if stalled(history, "val_ndcg@10", cfg.patience, False, cfg.min_improvement):
                 break
         return best[1], best[2], history
 
@@ -278,6 +281,7 @@ class Trainer:
         started: float,
     ) -> FactorModel:
         cfg = self.config
+        rank = rank_weights(cfg, data.n_users, data.n_items, len(data))  # as the refit had
         neighbours, bayes = blend.uses()
         keep_ratings = neighbours or blend.has_support  # both need each user's ratings
         liked = np.bincount(
@@ -291,8 +295,8 @@ class Trainer:
             "n_ratings": len(data),
             "history": history,
             "epochs": {
-                "star": _chosen_epoch(history.get("star", []), "val_rmse", minimise=True),
-                "rank": _chosen_epoch(history.get("rank", []), "val_ndcg@10", minimise=False),
+                "star": chosen_epoch(history.get("star", []), "val_rmse", minimise=True),
+                "rank": chosen_epoch(history.get("rank", []), "val_ndcg@10", minimise=False),
             },
             "fit_seconds": round(time.perf_counter() - started, 3),
             "trained_at": int(time.time()),
@@ -314,8 +318,8 @@ class Trainer:
                 star_reg_factors=cfg.reg_factors,
                 star_reg_bias=cfg.reg_bias,
                 star_weighted_reg=True,
-                rank_reg=cfg.rank_reg,
-                rank_unobserved_weight=cfg.rank_unobserved_weight,
+                rank_reg=rank.reg,
+                rank_unobserved_weight=rank.unobserved_weight,
             ),
             rating_scale=(low, high),
             unseen_item_stars=_rare_film_stars(data),
@@ -367,32 +371,3 @@ def _rare_film_stars(data: Interactions, at_most: int = 2) -> float:
     counts = np.bincount(data.item_rows, minlength=data.n_items)
     rare = counts[data.item_rows] <= at_most
     return float(data.ratings[rare].mean()) if rare.any() else float(data.ratings.mean())
-
-
-def _stalled(
-    history: list[dict[str, float]], key: str, patience: int, minimise: bool, tolerance: float = 0.0
-) -> bool:
-    """True when the last ``patience`` epochs did not beat the best before them by more than
-    ``tolerance`` (relative)."""
-    if len(history) <= patience:
-        return False
-    values = [h[key] for h in history]
-    before, recent = values[:-patience], values[-patience:]
-    if minimise:
-        return min(recent) >= min(before) * (1 - tolerance)
-    return max(recent) <= max(before) * (1 + tolerance)
-
-
-def _best_epoch(history: list[dict[str, float]], key: str, minimise: bool) -> int:
-    values = [h[key] for h in history]
-    best = int(np.argmin(values) if minimise else np.argmax(values))
-    return int(history[best]["epoch"])
-
-
-def _chosen_epoch(history: list[dict[str, float]], key: str, minimise: bool) -> int:
-    """The epoch whose state was kept: the best on validation, else the last one."""
-    if not history:
-        return 0
-    if key not in history[0]:
-        return int(history[-1]["epoch"])
-    return _best_epoch(history, key, minimise)

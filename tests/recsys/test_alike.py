@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from recsys import FactorModel
-from recsys.alike import Alike
+from recsys.alike import NEAR, Alike
 from recsys.data import Dataset
+from recsys.similarity import SimilarFilms
 
 TOY_STORY, TITANIC = 1, 313
 
@@ -50,3 +51,24 @@ def test_an_unknown_film_is_a_key_error(model: FactorModel, movielens: Dataset) 
     with pytest.raises(KeyError):
         alike.similar(99_999)
     assert len(alike.near(99_999)) == 0
+
+
+def test_a_page_looked_up_together_gets_each_films_own_neighbours(
+    model: FactorModel, movielens: Dataset
+) -> None:
+    """Films with and without a trained list in one page: the batched fallback (one product
+    for the page) must hand each film its own neighbours, never another's, never itself."""
+    assert model.similar is not None
+    rows, scores = model.similar.rows.copy(), model.similar.scores.copy()
+    page = model.item_ids[:12].tolist()
+    for item in page[::2]:  # half the page loses its list and falls back to factors
+        rows[model.items.row(item)] = -1
+    alike = Alike(replace(model, similar=SimilarFilms(rows, scores)), movielens.catalog)
+
+    nearest = alike.near_many([*page, 99_999])
+
+    assert len(nearest[99_999]) == 0
+    for item in page:
+        assert item not in nearest[item].tolist()
+        assert nearest[item].tolist() == alike.similar(item, NEAR)[0].tolist()
+    assert len({tuple(nearest[item].tolist()) for item in page}) == len(page)
