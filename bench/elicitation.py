@@ -5,6 +5,7 @@ any catalogue; and how long the adaptive choice of the next film takes (a rating
     python bench/elicitation.py [--seed 0]
     python bench/elicitation.py --catalogue /work/bigdata/ml-25m-synthetic --users 1000
     python bench/elicitation.py --held-out 0.3   # every user scored on 30% never asked about
+    python bench/elicitation.py --held-out 0.3 --rank-unseen  # "haven't seen" films ranked
 
 Above 2M ratings the model is trained with ``TrainConfig.for_scale()``, as the bot does.
 Writes bench/results/elicitation.json, .md and .png (elicitation-<catalogue>.* for others,
@@ -61,6 +62,11 @@ def main() -> None:
         default=0.0,
         help="score each user on this share of their ratings, which no strategy may ask",
     )
+    parser.add_argument(
+        "--rank-unseen",
+        action="store_true",
+        help='rank films answered "haven\'t seen" again (the bot leaves them out)',
+    )
     args = parser.parse_args()
     dataset = load_dataset(args.catalogue) if args.catalogue else movielens_100k()
     big = len(dataset.ratings) > SCALE_ABOVE
@@ -76,6 +82,7 @@ def main() -> None:
         max_users=args.users,
         strategies=strategies,
         held_out=args.held_out,
+        rank_unseen=args.rank_unseen,
     )
     seconds = time.perf_counter() - started
     result["catalogue"] = {
@@ -131,6 +138,8 @@ def main() -> None:
     name = "elicitation" if args.catalogue is None else f"elicitation-{dataset.name}"
     if args.held_out:
         name += f"-held-out-{args.held_out:g}"
+    if args.rank_unseen:
+        name += "-rank-unseen"
     png = plot_elicitation(result, RESULTS / f"{name}.png")
     write(name, {**result, "total_seconds": seconds}, table)
     print(f"wrote {png}")

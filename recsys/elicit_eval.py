@@ -17,6 +17,7 @@ from typing import Any, cast
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from recsys.config import TrainConfig
 from recsys.data.types import Catalog
@@ -36,7 +37,6 @@ about, or None."""
 def ask_adaptively(model: FactorModel) -> Ask:
     """This project's strategy: :class:`recsys.elicit.Elicitor`."""
     elicitor = Elicitor(model)
-    allowed: dict[bytes, np.ndarray] = {}  # one user's blocked films ask the same many times
 
     def ask(
         rated: np.ndarray,
@@ -45,14 +45,9 @@ def ask_adaptively(model: FactorModel) -> Ask:
         blocked: np.ndarray,
         rng: np.random.Generator,
     ) -> int | None:
-        candidates = None
-        if len(blocked):
-            key = blocked.tobytes()
-            if key not in allowed:
-                allowed.clear()
-                allowed[key] = np.setdiff1d(model.item_ids, blocked)
-            candidates = allowed[key]
-        picked = elicitor.next_items(rated, stars, answered, 1, candidates=candidates, rng=rng)
+        # Held-out films are ruled out, not answered: the user has seen them, and nothing
+        # about them may reach the choice.
+        picked = elicitor.next_items(rated, stars, answered, 1, exclude=blocked, rng=rng)
         return int(picked[0]) if len(picked) else None
 
     return ask
@@ -112,6 +107,7 @@ def run_elicitation_eval(
     max_users: int | None = None,
     strategies: dict[str, Callable[[FactorModel], Ask]] | None = None,
     held_out: float = 0.0,
+    rank_unseen: bool = False,
 ) -> dict[str, Any]:
     """Train once without ``user_share`` of the users (chosen with ``seed``), then question
     each left-out user with every strategy.
@@ -123,7 +119,8 @@ def run_elicitation_eval(
     result also lists the first questions asked to a user who has seen none of them.
     ``max_users`` questions only that many of the left-out users (a seeded sample: on ML-25M
     a fifth of the users is 32,000 of them); ``strategies`` replaces ``STRATEGIES``;
-    ``held_out`` scores every user on that share of their ratings, never asked about.
+    ``held_out`` scores every user on that share of their ratings, never asked about;
+    ``rank_unseen`` leaves the films answered "haven't seen" in the ranking (see simulate).
     """
     if not questions or min(questions) < 0:
         raise ValueError("questions must be numbers of questions, 0 or more")
@@ -136,7 +133,10 @@ def run_elicitation_eval(
     if max_users is not None and len(users) > max_users:
         chosen = np.random.default_rng(seed).choice(users, max_users, replace=False)
         hidden = hidden[hidden["user_id"].isin(chosen)]
-    result = simulate(model, hidden, questions, seed, strategies, held_out)
+    # The taps run as the bot serves them (bot/runtime.py): one thread per product, so the
+    # threads training woke do not spin against the timed choices.
+    with threadpool_limits(1):
+        result = simulate(model, hidden, questions, seed, strategies, held_out, rank_unseen)
     result["seconds"] = {
         "train": round(trained - started, 2),
         "simulate": round(time.perf_counter() - trained, 2),
@@ -153,9 +153,15 @@ def simulate(
     seed: int = 0,
     strategies: dict[str, Callable[[FactorModel], Ask]] | None = None,
     held_out: float = 0.0,
+    rank_unseen: bool = False,
 ) -> dict[str, Any]:
     """Question every user of ``ratings`` (none of them in ``model``) with each strategy;
-    ``held_out``: score on that share of each user's ratings, which no strategy may ask."""
+    ``held_out``: score on that share of each user's ratings, which no strategy may ask.
+
+    Every film answered is left out of the user's ranking, as the bot leaves rated and
+    dismissed films out of /recommend; a "haven't seen" film is never a test film, so a
+    strategy that asks about films the model would rank high clears those places.
+    ``rank_unseen`` ranks the films answered "haven't seen" again, to show that share."""
     if not 0.0 <= held_out < 1.0:
         raise ValueError("held_out must be a share in [0, 1)")
     checkpoints = sorted(set(questions))
@@ -171,7 +177,9 @@ def simulate(
     report: dict[str, list[dict[str, float]]] = {}
     for name, make in strategies.items():
         ask = make(model)
-        per_user = [_question(model, ask, user, seed, checkpoints, held_out) for user in users]
+        per_user = [
+            _question(model, ask, user, seed, checkpoints, held_out, rank_unseen) for user in users
+        ]
         report[name] = [
             {
                 "questions": q,
@@ -185,6 +193,7 @@ def simulate(
         "questions": checkpoints,
         "users": len(users),
         "held_out": held_out,
+        "rank_unseen": rank_unseen,
         "strategies": report,
     }
 
@@ -196,6 +205,7 @@ def _question(
     seed: int,
     checkpoints: list[int],
     held_out: float = 0.0,
+    rank_unseen: bool = False,
 ) -> dict[int, dict[str, float]]:
     """One simulated user answering up to ``max(checkpoints)`` questions."""
     user_id, item_ids, stars = user
@@ -213,9 +223,10 @@ def _question(
     rated: list[int] = []
     given: list[float] = []
     answered: list[int] = []
+    unranked = rated if rank_unseen else answered  # the same list, growing with the answers
     out: dict[int, dict[str, float]] = {}
     if 0 in checkpoints:  # the reference: what the model does knowing nothing
-        out[0] = _score(model, rated, given, answered, item_ids, stars)
+        out[0] = _score(model, rated, given, unranked, item_ids, stars)
     for asked in range(1, checkpoints[-1] + 1):
         item = ask(
             np.asarray(rated, np.int64),
@@ -231,9 +242,9 @@ def _question(
             rated.append(item)
             given.append(star_of[item])
         if asked in checkpoints:
-            out[asked] = _score(model, rated, given, answered, item_ids, stars)
+            out[asked] = _score(model, rated, given, unranked, item_ids, stars)
     for q in checkpoints:  # a strategy that ran out of films keeps its last score
-        out.setdefault(q, _score(model, rated, given, answered, item_ids, stars))
+        out.setdefault(q, _score(model, rated, given, unranked, item_ids, stars))
     return out
 
 
@@ -245,7 +256,8 @@ def _score(
     item_ids: np.ndarray,
     stars: np.ndarray,
 ) -> dict[str, float]:
-    """NDCG@10 and RMSE on the ratings the user was not asked about."""
+    """NDCG@10 and RMSE on the ratings the user was not asked about; ``answered`` films are
+    left out of the ranking."""
     vector = model.fold_in(np.asarray(rated, np.int64), np.asarray(given))
     other = ~np.isin(item_ids, answered)
     relevant = set(item_ids[other & (stars >= RELEVANT_STARS)].tolist())
