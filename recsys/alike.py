@@ -49,6 +49,9 @@ class Alike:
         ids = model.item_ids.tolist()
         self._bits = np.fromiter((bits.get(i, 0) for i in ids), np.uint64, len(ids))
         self._shown = np.isin(model.item_ids, catalog.item_ids)
+        # Each film's near list, once found: at most films x NEAR ids (9 MB at 59k films),
+        # and the films a page shows recur from one person's page to the next.
+        self._near: dict[int, np.ndarray] = {}
 
     @functools.cached_property
     def _unit(self) -> torch.Tensor:
@@ -72,17 +75,16 @@ class Alike:
         return self.near_many([item_id])[item_id]
 
     def near_many(self, item_ids: Sequence[int]) -> dict[int, np.ndarray]:
-        """:meth:`near` of each of ``item_ids`` (a page of picks), with the films that have no
-        trained list looked up together: one matrix product and one top-k for the page
-        rather than a pass over the catalogue per film (at 59k films 3 ms against 12)."""
-        rows = [self.model.items.row(item) for item in item_ids]
-        known = [row for row in rows if row is not None]
-        found = dict(zip(known, self._candidates(known), strict=True))
+        """:meth:`near` of each of ``item_ids`` (a page of picks). Films met before are
+        looked up; the others' candidates are found together: one matrix product and one
+        top-k for the page rather than a pass over the catalogue per film (at 59k films
+        5 ms against 12)."""
+        rows = {item: self.model.items.row(item) for item in item_ids}
+        new = [row for item, row in rows.items() if row is not None and item not in self._near]
+        for row, candidates in zip(new, self._candidates(new), strict=True):
+            self._near[int(self.model.item_ids[row])] = self._rescored(row, *candidates, NEAR)[0]
         empty = np.empty(0, np.int64)
-        return {
-            item: empty if row is None else self._rescored(row, *found[row], NEAR)[0]
-            for item, row in zip(item_ids, rows, strict=True)
-        }
+        return {item: empty if rows[item] is None else self._near[item] for item in item_ids}
 
     def _rescored(
         self, row: int, rows: np.ndarray, scores: np.ndarray, weight: float, n: int
