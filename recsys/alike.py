@@ -80,9 +80,12 @@ class Alike:
         top-k for the page rather than a pass over the catalogue per film (at 59k films
         5 ms against 12)."""
         rows = {item: self.model.items.row(item) for item in item_ids}
-        new = [row for item, row in rows.items() if row is not None and item not in self._near]
-        for row, candidates in zip(new, self._candidates(new), strict=True):
-            self._near[int(self.model.item_ids[row])] = self._rescored(row, *candidates, NEAR)[0]
+        new = {
+            item: row for item, row in rows.items() if row is not None and item not in self._near
+        }
+        found = self._candidates(list(new.values()))
+        for (item, row), candidates in zip(new.items(), found, strict=True):
+            self._near[item] = self._rescored(row, *candidates, NEAR)[0]
         empty = np.empty(0, np.int64)
         return {item: empty if rows[item] is None else self._near[item] for item in item_ids}
 

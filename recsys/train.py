@@ -34,7 +34,7 @@ from recsys.metrics import RELEVANT_STARS
 from recsys.model import FactorModel, FoldInSettings
 from recsys.neighbours import NeighbourHead, fit_neighbours, predict_pairs
 from recsys.probe import RankProbe
-from recsys.rankscale import rank_weights
+from recsys.rankscale import RankWeights, rank_weights
 from recsys.sgd import AdamStarSolver
 from recsys.similarity import fit_similar
 from recsys.star import StarSolver, StarState
@@ -60,6 +60,7 @@ class _Run:
     star: StarState
     rank_users: torch.Tensor
     rank_items: torch.Tensor
+    rank_weights: RankWeights  # what the rank head was fitted with: fold-in solves with them
     neighbours: NeighbourHead | None
     bayes: BayesHead | None = None
     genre_prior: GenrePrior | None = None
@@ -130,10 +131,15 @@ class Trainer:
         # A generator of its own, as in the refit: the rank head must not change with the
         # number of star epochs (tune compares star settings with the rank head fixed).
         rank_generator = torch.Generator().manual_seed(seed)
-        users, items, rank_history = self._fit_rank(train, valid, rank_sweeps, rank_generator)
+        weights = self._rank_weights(train)
+        users, items, rank_history = self._fit_rank(
+            train, valid, weights, rank_sweeps, rank_generator
+        )
         neighbours = self._fit_neighbours(train)
         bayes = self._fit_bayes(train) if valid is not None else None  # only a blend uses it
-        return _Run(star, users, items, neighbours, bayes, prior, star_history, rank_history)
+        return _Run(
+            star, users, items, weights, neighbours, bayes, prior, star_history, rank_history
+        )
 
     def _apply_genre_prior(
         self, star: StarState, train: Interactions, global_mean: float
@@ -167,12 +173,14 @@ class Trainer:
         star = replace(run.star, user_bias=user_bias, user_factors=user_factors)
         best_rank = best_epoch(run.rank_history, "val_ndcg@10", minimise=False)
         generator = torch.Generator().manual_seed(cfg.seed)
-        users, items, _ = self._fit_rank(data, None, best_rank, generator, report=False)
+        weights = self._rank_weights(data)
+        users, items, _ = self._fit_rank(data, None, weights, best_rank, generator, report=False)
         neighbours = self._fit_neighbours(data)
         bayes = self._fit_bayes(data, run.bayes) if run.bayes is not None else None
         return replace(
-            run, star=star, rank_users=users, rank_items=items, neighbours=neighbours, bayes=bayes
-        )
+            run, star=star, rank_users=users, rank_items=items, rank_weights=weights,
+            neighbours=neighbours, bayes=bayes,
+        )  # fmt: skip
 
     def _fit_neighbours(self, train: Interactions) -> NeighbourHead | None:
         cfg = self.config
@@ -234,10 +242,14 @@ class Trainer:
         assert best is not None
         return best[1], history
 
+    def _rank_weights(self, data: Interactions) -> RankWeights:
+        return rank_weights(self.config, data.n_users, data.n_items, len(data))
+
     def _fit_rank(
         self,
         train: Interactions,
         valid: Interactions | None,
+        weights: RankWeights,
         sweeps: int,
         generator: torch.Generator,
         report: bool = True,
@@ -247,7 +259,6 @@ class Trainer:
         items = init_factors(train.n_items, cfg.rank_factors, generator)
         history: list[dict[str, float]] = []
         best = (-1.0, users, items)
-        weights = rank_weights(cfg, train.n_users, train.n_items, len(train))
         probe = RankProbe(train, valid, cfg.seed) if valid is not None else None
         for sweep in range(1, sweeps + 1):
             started = time.perf_counter()
@@ -281,7 +292,6 @@ class Trainer:
         started: float,
     ) -> FactorModel:
         cfg = self.config
-        rank = rank_weights(cfg, data.n_users, data.n_items, len(data))  # as the refit had
         neighbours, bayes = blend.uses()
         keep_ratings = neighbours or blend.has_support  # both need each user's ratings
         liked = np.bincount(
@@ -318,8 +328,8 @@ class Trainer:
                 star_reg_factors=cfg.reg_factors,
                 star_reg_bias=cfg.reg_bias,
                 star_weighted_reg=True,
-                rank_reg=rank.reg,
-                rank_unobserved_weight=rank.unobserved_weight,
+                rank_reg=run.rank_weights.reg,
+                rank_unobserved_weight=run.rank_weights.unobserved_weight,
             ),
             rating_scale=(low, high),
             unseen_item_stars=_rare_film_stars(data),
