@@ -15,6 +15,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -114,20 +115,39 @@ def write_release(folder: Path, frame: pd.DataFrame, items: int, seed: int = 0) 
     return time.perf_counter() - started
 
 
+@dataclass(frozen=True)
+class PlantedPrior:
+    """The distribution :func:`planted` draws its model from: what an estimator that knew it
+    could condition on (``bench/planted_bound.py``)."""
+
+    rank: int = 6
+    noise: float = 0.6  # sd of the normal noise before rounding
+    mean: float = 3.5
+    taste: float = 0.45  # sd of every user and film factor
+    user_bias: float = 0.35
+    item_bias: float = 0.45
+
+    def expected_stars(self, mean: np.ndarray) -> np.ndarray:
+        """E[star | planted mean]: P(star = s) is the normal's mass between s - ½ and s + ½
+        (open at the ends of the scale)."""
+        from scipy.special import ndtr
+
+        edges = np.array([-np.inf, 1.5, 2.5, 3.5, 4.5, np.inf])
+        mass = np.diff(ndtr((edges[None, :] - mean[:, None]) / self.noise), axis=1)
+        return np.asarray(mass @ np.arange(1.0, 6.0))
+
+
 def planted(
     users: int = 3_000,
     items: int = 2_000,
     ratings: int = 150_000,
-    rank: int = 6,
-    noise: float = 0.6,
+    prior: PlantedPrior = PlantedPrior(),
     seed: int = 0,
 ) -> tuple[pd.DataFrame, np.ndarray]:
-    """Whole stars 1-5 from a planted μ + b_u + b_i + p_u·q_i plus N(0, noise²), with
-    long-tailed activity and popularity as above (and no selection on taste), together with
-    the oracle's prediction for every rating: the expected star given the planted model,
-    which no model can beat on average (the best squared error for each pair)."""
-    from scipy.special import ndtr
-
+    """Whole stars 1-5 from a planted μ + b_u + b_i + p_u·q_i plus normal noise, drawn from
+    ``prior``, with long-tailed activity and popularity as above (and no selection on taste),
+    together with the oracle's prediction for every rating: the expected star given the
+    planted model, which no model can beat on average (the best squared error for each pair)."""
     rng = np.random.default_rng(seed)
     activity = rng.lognormal(0.0, 1.0, users)
     counts = np.maximum(np.round(activity / activity.sum() * ratings), 5).astype(np.int64)
@@ -137,16 +157,12 @@ def planted(
     user_rows, item_rows = _distinct_pairs(
         rng, counts, popularity, lambda u, i: np.ones(len(u), np.float64)
     )
-    taste_u, taste_i = rng.normal(0, 0.45, (users, rank)), rng.normal(0, 0.45, (items, rank))
-    bias_u, bias_i = rng.normal(0, 0.35, users), rng.normal(0, 0.45, items)
-    mean = 3.5 + bias_u[user_rows] + bias_i[item_rows]
+    taste_u = rng.normal(0, prior.taste, (users, prior.rank))
+    taste_i = rng.normal(0, prior.taste, (items, prior.rank))
+    bias_u, bias_i = rng.normal(0, prior.user_bias, users), rng.normal(0, prior.item_bias, items)
+    mean = prior.mean + bias_u[user_rows] + bias_i[item_rows]
     mean += (taste_u[user_rows] * taste_i[item_rows]).sum(1)
-    stars = np.clip(np.round(mean + rng.normal(0, noise, len(mean))), 1, 5)
-    # P(star = s) for a rounded, clipped normal: the mass between s - ½ and s + ½ (open at
-    # the ends of the scale).
-    edges = np.array([-np.inf, 1.5, 2.5, 3.5, 4.5, np.inf])
-    mass = np.diff(ndtr((edges[None, :] - mean[:, None]) / noise), axis=1)
-    oracle = mass @ np.arange(1.0, 6.0)
+    stars = np.clip(np.round(mean + rng.normal(0, prior.noise, len(mean))), 1, 5)
     frame = pd.DataFrame(
         {
             "userId": (user_rows + 1).astype(np.int32),
@@ -155,7 +171,7 @@ def planted(
             "timestamp": rng.integers(789_652_009, 1_574_327_703, len(stars)),
         }
     )
-    return frame, oracle
+    return frame, prior.expected_stars(mean)
 
 
 ML_LATEST_SMALL_SHAPE = {"users": 610, "items": 9_742, "ratings": 100_836}

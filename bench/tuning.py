@@ -34,7 +34,8 @@ from recsys.train import Trainer
 from recsys.tune import tune
 
 
-def _frame(release: pd.DataFrame) -> pd.DataFrame:
+def as_ratings(release: pd.DataFrame) -> pd.DataFrame:
+    """A release's ratings.csv columns under the names recsys uses."""
     return release.rename(columns={"userId": "user_id", "movieId": "item_id"})
 
 
@@ -47,21 +48,28 @@ def data_sets(names: list[str]) -> dict[str, tuple[pd.DataFrame, np.ndarray | No
             sets["ml-100k"] = (movielens_100k().ratings, None)
         elif name == "planted":
             frame, oracle = planted()
-            sets["planted (3,000 × 2,000, rank 6, noise 0.6)"] = (_frame(frame), oracle)
+            sets["planted (3,000 × 2,000, rank 6, noise 0.6)"] = (as_ratings(frame), oracle)
         elif name == "small":
             shape = ML_LATEST_SMALL_SHAPE
             frame = generate(shape["users"], shape["items"], shape["ratings"], seed=0)
-            sets["ml-latest-small-shaped"] = (_frame(frame), None)
+            sets["ml-latest-small-shaped"] = (as_ratings(frame), None)
         else:
             raise SystemExit(f"unknown data set {name!r}: ml-100k, planted or small")
     return sets
 
 
-def measure(ratings: pd.DataFrame, oracle: np.ndarray | None, budget: float) -> dict[str, object]:
+def holdout(ratings: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """A random 20% of ratings for test (seed 0), less those of users or films absent from
+    the other 80%; also the test ratings' positions in ``ratings``."""
     test_mask = np.random.default_rng(0).random(len(ratings)) < 0.2
     train, test = ratings[~test_mask], ratings[test_mask]
     keep = test["user_id"].isin(train["user_id"]) & test["item_id"].isin(train["item_id"])
-    test = test[keep]
+    keep = keep.to_numpy()
+    return train, test[keep], np.flatnonzero(test_mask)[keep]
+
+
+def measure(ratings: pd.DataFrame, oracle: np.ndarray | None, budget: float) -> dict[str, object]:
+    train, test, tested = holdout(ratings)
     started = time.perf_counter()
     result = tune(train, budget_minutes=budget)
     tune_seconds = time.perf_counter() - started
@@ -77,7 +85,7 @@ def measure(ratings: pd.DataFrame, oracle: np.ndarray | None, budget: float) -> 
         out[name] = score(ModelScorer(model, history=train), train, test)
         print(f"  {name}: {out[name]}", flush=True)
     if oracle is not None:
-        out["oracle_rmse"] = rmse(oracle[test_mask][keep.to_numpy()], test["rating"].to_numpy())
+        out["oracle_rmse"] = rmse(oracle[tested], test["rating"].to_numpy())
     return out
 
 
