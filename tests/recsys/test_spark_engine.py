@@ -12,10 +12,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from synthetic import FAST, low_rank_ratings
+from synthetic import FAST, low_rank_ratings, wide_catalogue_ratings
 
 from recsys import FactorModel, Trainer
+from recsys.baselines import ModelScorer, Popularity
 from recsys.cli import main
+from recsys.evaluate import score
+from recsys.holdout import split_holdout
 from recsys.metrics import rmse
 from recsys.spark import SparkTrainConfig
 
@@ -105,6 +108,23 @@ def test_fold_in_solves_a_user_like_training_did(saved: Path, known: Any) -> Non
     top_trained = set(model.recommend(trained, n=10)[0])
     top_folded = set(model.recommend(folded, n=10)[0])
     assert len(top_trained & top_folded) >= 7
+
+
+def test_on_a_wide_sparse_catalogue_the_rank_head_is_well_ahead_of_popularity(spark: Any) -> None:
+    """The torch rank head needs its weights carried to wide catalogues (recsys/rankscale.py);
+    Spark's does not: implicit ALS regularises each row by its count of rated films, and its
+    unrated cells weigh 1 against 1 + α·|stars − 2.5|. On 10,000 films and 60 ratings a user
+    the defaults reach 1.66x popularity's held-out NDCG@10 (the torch head 1.65x); unrated
+    cells weighed as little as α = 40 makes them 0.58x."""
+    from recsys.spark.engine import train_spark
+    from recsys.spark.ratings import from_frame
+
+    train, test = split_holdout(wide_catalogue_ratings())
+    config = replace(SparkTrainConfig(), factors=8, star_iterations=3, rank_iterations=8)
+    model = train_spark(from_frame(spark, train), config)
+
+    ndcg = score(ModelScorer(model), train, test)["ndcg@10"]
+    assert ndcg >= 1.5 * score(Popularity(train), train, test)["ndcg@10"]
 
 
 def test_the_command_reads_parquet_with_ml25m_column_names(
