@@ -68,7 +68,9 @@ def spark_worker(
     from recsys.spark.ratings import read_parquet
     from recsys.spark.session import spark_session
 
-    config = SparkTrainConfig.from_train_config(TrainConfig.for_scale())
+    scale = TrainConfig.for_scale()
+    # Like for like with the torch run: its rank head's size too.
+    config = replace(SparkTrainConfig.from_train_config(scale), rank_factors=scale.rank_factors)
     served = {"star_als": config.star_iterations, "rank_als": config.rank_iterations}
     if iterations is not None:
         config = replace(config, star_iterations=iterations, rank_iterations=iterations)
