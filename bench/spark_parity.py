@@ -1,6 +1,7 @@
 """Parity of the Spark engine with the torch engine on MovieLens 100k, on the same 5 folds
 (``bench/accuracy.py --engine spark``): star RMSE against the torch star head alone (no
-neighbour head in the blend), NDCG@10 against the torch rank head.
+neighbour or Bayesian head in the blend: Spark has neither), NDCG@10 against the torch rank
+head.
 
 Writes bench/results/accuracy-spark.json and accuracy-spark.md.
 """
@@ -31,8 +32,8 @@ def run(folds: int, seed: int, master: str = "local[2]") -> None:
 
     dataset = movielens_100k()
     ratings, genres = dataset.ratings, dataset.catalog.genres_by_item()
-    # The torch star head alone: the served config without the neighbour head in the blend.
-    torch_config = replace(TrainConfig(), neighbours=0)
+    # The torch star head alone: the served config without the heads it is blended with.
+    torch_config = replace(TrainConfig(), neighbours=0, bayes_samples=0)
     spark_config = SparkTrainConfig.from_train_config(torch_config)
     per_fold: dict[str, list[dict[str, float]]] = {"torch": [], "spark": []}
     with spark_session(master, driver_memory="1g") as spark:
