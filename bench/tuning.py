@@ -63,8 +63,8 @@ def holdout(ratings: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarr
     the other 80%; also the test ratings' positions in ``ratings``."""
     test_mask = np.random.default_rng(0).random(len(ratings)) < 0.2
     train, test = ratings[~test_mask], ratings[test_mask]
-    keep = test["user_id"].isin(train["user_id"]) & test["item_id"].isin(train["item_id"])
-    keep = keep.to_numpy()
+    known = test["user_id"].isin(train["user_id"]) & test["item_id"].isin(train["item_id"])
+    keep = known.to_numpy()
     return train, test[keep], np.flatnonzero(test_mask)[keep]
 
 
