@@ -10,6 +10,8 @@ import argparse
 import asyncio
 import hashlib
 import logging
+import os
+import signal
 import sys
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -54,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
                 asyncio.run(run_console(settings))
             except KeyboardInterrupt:  # Ctrl-C: the console has closed up and said bye
                 return EXIT_INTERRUPTED
+            _leave_at_once_on_ctrl_c()
             return 0
         return run_telegram(settings)
     except (StartupError, FetchError, DataFormatError) as exc:
@@ -64,6 +67,18 @@ def main(argv: list[str] | None = None) -> int:
 
 EXIT_INTERRUPTED = 130  # Ctrl-C in the console, as shells report it (128 + SIGINT)
 EXIT_REJECTED = 3  # Telegram refused the token: a supervisor may restart, a person must look
+
+
+def _leave_at_once_on_ctrl_c() -> None:
+    """The console closed by Ctrl-D and said bye: only the interpreter's exit is left, and a
+    Ctrl-C landing in its exit handlers printed a traceback and exited with 0. Now it leaves
+    at once with Ctrl-C's status; everything is saved and written out by then. An ignored
+    SIGINT (a background job) stays ignored."""
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    signal.signal(signal.SIGINT, lambda signum, frame: os._exit(EXIT_INTERRUPTED))
 
 
 def run_telegram(settings: Settings) -> int:

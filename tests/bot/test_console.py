@@ -165,7 +165,14 @@ async def test_a_button_of_another_persons_chat_is_refused(terminal: Terminal) -
     assert "that button is in you's chat: /as you first" in await terminal.type(str(star))
 
 
-def test_ctrl_c_exits_at_once_and_cleanly(settings: Settings, tmp_path: Path) -> None:
+def _console(
+    settings: Settings, tmp_path: Path, argv: list[str], stdin: int
+) -> subprocess.Popen[bytes]:
+    """The console as its own process, reading ``stdin``, with Ctrl-C live in it.
+
+    A process inherits an ignored SIGINT, and a shell without job control starts background
+    commands (`bash .ci/run &`) with SIGINT ignored: the console would then rightly not hear
+    Ctrl-C. A handled signal is reset to the default in the child, as at a terminal."""
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
@@ -175,22 +182,19 @@ def test_ctrl_c_exits_at_once_and_cleanly(settings: Settings, tmp_path: Path) ->
         "CATALOGUE": settings.catalogue,
     }
     env.pop("TELEGRAM_BOT_TOKEN", None)
-    # A process inherits an ignored SIGINT, and a shell without job control starts background
-    # commands (`bash .ci/run &`) with SIGINT ignored: the console would then rightly not hear
-    # Ctrl-C. A handled signal is reset to the default in the child, as at a terminal.
     inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "--console"],
-            cwd=tmp_path,
-            env=env,
-            stdin=subprocess.PIPE,  # held open: the console waits for a line, as at a terminal
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
+        return subprocess.Popen(
+            [sys.executable, *argv], cwd=tmp_path, env=env, stdin=stdin,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
     finally:
         signal.signal(signal.SIGINT, inherited)
-    with process:
+
+
+def test_ctrl_c_exits_at_once_and_cleanly(settings: Settings, tmp_path: Path) -> None:
+    # stdin held open: the console waits for a line, as at a terminal.
+    with _console(settings, tmp_path, ["-m", "bot", "--console"], subprocess.PIPE) as process:
         assert process.stdout is not None and process.stderr is not None
         seen = b""
         deadline = time.monotonic() + 60
@@ -211,3 +215,23 @@ def test_ctrl_c_exits_at_once_and_cleanly(settings: Settings, tmp_path: Path) ->
     assert took < 5, f"{took:.1f} s to stop"
     assert err.strip().splitlines()[-1] == "bye", err
     assert "Traceback" not in err
+
+
+def test_ctrl_c_just_after_ctrl_d_leaves_without_a_traceback(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Ctrl-D closes the console; a Ctrl-C a moment later lands in the interpreter's exit
+    handlers, which printed "Exception ignored ... KeyboardInterrupt" and exited with 0. Here
+    the Ctrl-C is sent from the last exit handler to run, so it lands there every time."""
+    script = (
+        "import atexit, os, signal, sys\n"
+        "from bot.__main__ import main\n"
+        "atexit.register(os.kill, os.getpid(), signal.SIGINT)\n"
+        "sys.exit(main(['--console']))\n"
+    )
+    with _console(settings, tmp_path, ["-c", script], subprocess.DEVNULL) as process:
+        _, err_bytes = process.communicate(timeout=60)
+    err = err_bytes.decode()
+    assert "bye" in err.splitlines(), err[-2000:]
+    assert process.returncode == 130, err[-2000:]
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err[-2000:]
