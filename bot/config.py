@@ -26,6 +26,7 @@ _TOKEN_RE = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{30,}")
 _HH_MM_RE = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
 # Spark's own forms: local, local[4], local[*], local[4,2], yarn, or scheme://host.
 _SPARK_MASTER_RE = re.compile(r"local(\[(\*|[0-9]+)(,[0-9]+)?\])?|yarn|(spark|k8s|mesos)://\S+")
+_TRAINING = TrainConfig()  # the defaults of every TRAIN_* setting
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
@@ -102,19 +103,20 @@ class Settings(BaseSettings):
     """Cap on messages the bot sends or edits per second, all chats together (Telegram's
     broadcast limit is about 30); 0 lifts the cap and relies on Telegram's 429 answers."""
 
-    train_factors: int = Field(default=32, ge=1, le=1024)
+    # The TRAIN_* defaults are TrainConfig's own: a setting left unset trains with them.
+    train_factors: int = Field(default=_TRAINING.factors, ge=1, le=1024)
     """Latent factors of the model trained by retraining runs."""
 
-    train_epochs: int = Field(default=80, ge=1, le=10_000)
+    train_epochs: int = Field(default=_TRAINING.epochs, ge=1, le=10_000)
     """Upper bound on training epochs of a retraining run."""
 
-    train_seed: int = Field(default=0, ge=0, le=2**32 - 1)
+    train_seed: int = Field(default=_TRAINING.seed, ge=0, le=2**32 - 1)
     """Random seed of retraining runs, so that a run can be repeated."""
 
-    train_solver: Literal["adam", "als"] = "adam"
-    """Star-head solver of retraining runs: Adam with an implicit term, or explicit ALS."""
+    train_solver: Literal["adam", "als"] = _TRAINING.star_solver
+    """Star-head solver of retraining runs: explicit ALS, or Adam with an implicit term."""
 
-    train_reg: float = Field(default=0.15, gt=0, le=100)
+    train_reg: float = Field(default=_TRAINING.reg_factors, gt=0, le=100)
     """L2 regularisation of the star head's factors (per rating) in retraining runs."""
 
     train_timeout_minutes: float = Field(default=120, gt=0, le=7 * 24 * 60)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from datetime import time
@@ -13,10 +14,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.retrain import training_config
 
 TOKEN = "123456789:AAH4sEcReT-tOkEn_0123456789abcdefghij"
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / ".env.example"
+# The TRAIN_* settings in .env.example's order, and the TrainConfig field each one sets.
+TRAIN_NAMES = ["train_factors", "train_epochs", "train_seed", "train_solver", "train_reg"]
+TRAIN_FIELDS = ["factors", "epochs", "seed", "star_solver", "reg_factors"]
 
 
 @pytest.fixture(autouse=True)
@@ -235,6 +240,17 @@ def test_env_example_documents_every_setting_with_its_default() -> None:
     }
     assert keys == {name.upper() for name in Settings.model_fields}
     assert load_settings(EXAMPLE) == load_settings(None)
+
+
+def test_train_settings_left_unset_read_as_what_training_uses() -> None:
+    # TRAIN_SOLVER read "adam" while a run with it unset trained with ALS.
+    settings = load_settings(None)
+    used = training_config(settings)
+    shown = [getattr(settings, name) for name in TRAIN_NAMES]
+    assert shown == [getattr(used, field) for field in TRAIN_FIELDS]
+    documented = re.search(r"built-in defaults: ([^)]*)\)", EXAMPLE.read_text(encoding="utf-8"))
+    assert documented is not None
+    assert documented.group(1).split(", ") == [str(value) for value in shown]
 
 
 def test_catalogue_defaults_to_ml_100k_and_takes_any_release_name() -> None:
