@@ -6,12 +6,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from recsys.data import Catalog
+from recsys.data.numerals import digits_for_numbers
 
 MAX_QUERY = 120  # characters looked at; a title is never longer than this
 SHORTLIST = 200  # titles scored in full: those sharing the most letter triples with the query
@@ -26,7 +28,19 @@ YEAR_SLACK = 1  # release years differ by a year between sources
 
 
 def normalise(text: str) -> str:
-    """Lower case, no accents, no punctuation, no leading article, single spaces."""
+    """Lower case, no accents, no punctuation, no leading article, single spaces, numbers in
+    digits ("Twelve Monkeys" is "12 monkeys", "Part II" is "2")."""
+    return digits_for_numbers(_spelt(text))
+
+
+def _spellings(title: str) -> tuple[str, ...]:
+    """``title`` normalised with its numbers in digits and, where that differs, as spelt."""
+    spelt = _spelt(title)
+    return tuple(dict.fromkeys((digits_for_numbers(spelt), spelt)))
+
+
+def _spelt(text: str) -> str:
+    """``normalise`` with the numbers as written: "twelve monkeys", "part ii"."""
     text = unicodedata.normalize("NFKD", text.casefold())
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = _NOT_WORD.sub(" ", text.replace("'", "' ")).replace("'", "")
@@ -42,21 +56,32 @@ class TitleIndex:
     shortlist comes first instead: the ``SHORTLIST`` titles that share the most letter triples
     with the query, counted through an inverted index, so the cost barely grows with the
     catalogue; only they are scored in full.
+
+    Queries are read with their numbers in digits; titles are kept both ways, so that "12
+    monkeys" finds "Twelve Monkeys" and "fourr rooms" still finds "Four Rooms".
     """
 
     def __init__(self, catalog: Catalog, popularity: dict[int, float] | None = None) -> None:
         frame = catalog.frame
+        titles = frame["title"].tolist()
         self._ids = frame.index.to_numpy(np.int64)
-        self._titles = [normalise(t) for t in frame["title"]]
-        # "Amélie (Le Fabuleux Destin d'Amélie Poulain)": either name alone is the film too.
-        self._main = [normalise(t.split(" (", 1)[0]) for t in frame["title"]]
-        self._words = [
-            frozenset(t.split()) | frozenset(m.split())
-            for t, m in zip(self._titles, self._main, strict=True)
+        spellings = [_spellings(t) for t in titles]
+        self._titles = [spelt[0] for spelt in spellings]
+        # Forms a whole query may take: the title's spellings, and those of its main part
+        # alone ("Amélie (Le Fabuleux Destin d'Amélie Poulain)": either name is the film).
+        mains = [t.split(" (", 1)[0] for t in titles]
+        self._forms = [
+            spelt if main == t else tuple(dict.fromkeys((*spelt, *_spellings(main))))
+            for t, main, spelt in zip(titles, mains, spellings, strict=True)
         ]
+        self._words = [frozenset(" ".join(forms).split()) for forms in self._forms]
+        # What fuzzy scoring runs over: each title in its one or two spellings.
+        names = [(form, row) for row, spelt in enumerate(spellings) for form in spelt]
+        self._names = [form for form, _ in names]
+        self._name_rows = np.array([row for _, row in names], np.int64)
         self.name = catalog.name or "this catalogue"
         self.last_year = catalog.last_year
-        self._postings = _postings(self._titles)
+        self._postings = _postings(self._names)
         self._years = frame["year"].to_numpy(dtype="float64", na_value=np.nan)
         pop = popularity or {}
         counts = np.array([pop.get(int(i), 0.0) for i in self._ids], np.float64)
@@ -65,7 +90,7 @@ class TitleIndex:
 
     def search(self, query: str, limit: int = 8) -> list[int]:
         """Best matches first; an empty list when nothing is close enough."""
-        return [item for _, item, _ in self._ranked(query)[:limit]]
+        return [hit.item for hit in self._ranked(query)[:limit]]
 
     def lookup(self, query: str, limit: int = 5) -> Lookup:
         """The film ``query`` names, when it clearly names one; else the best candidates.
@@ -76,17 +101,17 @@ class TitleIndex:
         one title and year (ml-100k has a few) is one film here.
         """
         ranked = self._ranked(query)
-        items = [item for _, item, _ in ranked[:limit]]
-        if not ranked or ranked[0][2] is None:
+        items = [hit.item for hit in ranked[:limit]]
+        if not ranked or ranked[0].typos is None:
             return Lookup(items, sure=False)
-        best, typos = ranked[0][1], ranked[0][2]
-        year = _YEAR.search(query[:MAX_QUERY])
+        best, typos = ranked[0].item, ranked[0].typos
         rivals = [
-            item
-            for _, item, other in ranked[1:]
-            if other is not None and other <= typos and self._name(item) != self._name(best)
-        ]
-        if year is not None:
+            hit.item
+            for hit in ranked[1:]
+            if hit.typos is not None and hit.typos <= typos
+            and self._name(hit.item) != self._name(best)
+        ]  # fmt: skip
+        if ranked[0].year is not None:
             rivals = [item for item in rivals if self._name(item)[1] == self._name(best)[1]]
         return Lookup(items, sure=not rivals)
 
@@ -94,21 +119,39 @@ class TitleIndex:
         row = int(np.flatnonzero(self._ids == item_id)[0])
         return self._titles[row], float(self._years[row])
 
-    def _ranked(self, query: str) -> list[tuple[float, int, int | None]]:
-        """(score, item, typos if it is the whole title) of every plausible match, best
-        first."""
+    def _ranked(self, query: str) -> list[_Hit]:
+        """Every plausible match, best first.
+
+        A number that could be a year is read both ways: as the film's year ("heat 1995") and
+        as part of its title ("2001: A Space Odyssey", "1984"); a reading that fits no title
+        finds nothing, so the other one answers.
+        """
         query = query[:MAX_QUERY]
-        year_match = _YEAR.search(query)
-        year = int(year_match.group(1)) if year_match else None
-        text = normalise(_YEAR.sub(" ", query) if year else query)
+        best: dict[int, _Hit] = {}
+        for hit in [*self._matches(query, None), *self._as_dated(query)]:
+            if hit.item not in best or hit.score > best[hit.item].score:
+                best[hit.item] = hit
+        return sorted(best.values(), key=lambda hit: -hit.score)
+
+    def _as_dated(self, query: str) -> list[_Hit]:
+        """The matches of ``query`` read with its last year-like number as the film's year."""
+        years = list(_YEAR.finditer(query))
+        if not years:
+            return []
+        year_match = years[-1]  # "blade runner 2049 2017"
+        year = int(year_match.group(1))
+        if self.last_year is not None and year > self.last_year + YEAR_SLACK:
+            return []  # "heat 2023" against films that stop in 1998: none of them
+        return self._matches(query[: year_match.start()] + " " + query[year_match.end() :], year)
+
+    def _matches(self, query: str, year: int | None) -> list[_Hit]:
+        text = normalise(query)
         if not text:
             return []
-        if year is not None and self.last_year is not None and year > self.last_year + YEAR_SLACK:
-            return []  # "heat 2023" against films that stop in 1998: none of them
-        rows = self._shortlist(text)
+        names = self._shortlist(text)
         hits = process.extract(
             text,
-            [self._titles[row] for row in rows],
+            [self._names[name] for name in names],
             scorer=fuzz.WRatio,
             # With a year, every hit: a title made many times ("Hamlet") may have more equally
             # good namesakes than the cap, and the one of that year must not be cut off.
@@ -117,8 +160,12 @@ class TitleIndex:
         )
         typed = _Typed.of(text)
         scored = []
+        seen = set()
         for title, score, position in hits:
-            row = rows[position]
+            row = int(self._name_rows[names[position]])
+            if row in seen:
+                continue  # its other spelling scored higher
+            seen.add(row)
             if not self._plausible(typed, row, year):
                 continue  # "the matrix" is not "Matilda": better no guess than a wrong one
             total = score + self._bonus[row]
@@ -126,16 +173,16 @@ class TitleIndex:
                 total += 5.0  # an exact title beats a longer one containing it
             if year is not None:
                 total += 8.0 if self._years[row] == year else -8.0
-            scored.append((total, int(self._ids[row]), self._whole(typed, row)))
-        scored.sort(key=lambda hit: -hit[0])
+            scored.append(_Hit(total, int(self._ids[row]), self._whole(typed, row), year))
         return scored
 
     def _shortlist(self, text: str) -> np.ndarray:
-        """Rows of the titles sharing the most letter triples with ``text``."""
+        """Positions in ``_names`` of the names sharing the most letter triples with
+        ``text``."""
         found = [self._postings[g] for g in _trigrams(text) if g in self._postings]
         if not found:
             return np.empty(0, np.int64)
-        shared = np.bincount(np.concatenate(found), minlength=len(self._titles))
+        shared = np.bincount(np.concatenate(found), minlength=len(self._names))
         if np.count_nonzero(shared) > SHORTLIST:
             return np.argpartition(-shared, SHORTLIST)[:SHORTLIST]
         return np.flatnonzero(shared)
@@ -161,11 +208,7 @@ class TitleIndex:
     def _whole(self, typed: _Typed, row: int) -> int | None:
         """The typos between the query and the film's whole title or main part, if few
         enough to be that title; None when the query is not the title."""
-        found = [
-            _typos(form, title)
-            for form in typed.forms
-            for title in (self._titles[row], self._main[row])
-        ]
+        found = [_typos(form, title) for form in typed.forms for title in self._forms[row]]
         close = [typos for typos in found if typos is not None]
         return min(close) if close else None
 
@@ -190,6 +233,17 @@ class Lookup:
 
     items: list[int]
     sure: bool
+
+
+class _Hit(NamedTuple):
+    """A plausible match: its score, the film, the typos between the query and the film's
+    whole title (None when the query is only part of it) and the year the query was read
+    with."""
+
+    score: float
+    item: int
+    typos: int | None
+    year: int | None
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import pandas as pd
 from rapidfuzz import fuzz, process
 
+from recsys.data.numerals import digits_for_numbers
 from recsys.data.titles import clean_title, display_title
 from recsys.data.types import Catalog
 
@@ -47,13 +48,14 @@ class Entry:
 def title_key(title: str) -> str:
     """The form two spellings of one title share: ``"The Shawshank Redemption"``,
     ``"Shawshank Redemption, The"`` and ``"shawshank  redemption!"`` all give
-    ``"shawshank redemption"``."""
+    ``"shawshank redemption"``; ``"Twelve Monkeys"`` and ``"12 Monkeys"`` give
+    ``"12 monkeys"``."""
     text = display_title(title) if "," in title else title
     text = unicodedata.normalize("NFKD", text.casefold().translate(_LETTERS))
     text = "".join(c for c in text if not unicodedata.combining(c))
     text = _APOSTROPHES.sub("", text)
     text = _NON_WORD.sub(" ", text).strip()
-    return _LEADING_ARTICLE.sub("", text)
+    return digits_for_numbers(_LEADING_ARTICLE.sub("", text))
 
 
 def title_keys(title: str) -> list[str]:

@@ -84,6 +84,7 @@ def test_a_year_past_the_catalogue_finds_nothing_and_its_own_year_wins(
         ("shawshank", "The Shawshank Redemption"),  # one word of a longer title
         ("star wras", "Star Wars"),
         ("empire strikes back", "The Empire Strikes Back"),
+        ("fourr rooms", "Four Rooms"),  # a number word mistyped: the title as spelt
     ],
 )
 def test_typos_and_parts_of_catalogue_titles_are_still_found(
@@ -91,6 +92,36 @@ def test_typos_and_parts_of_catalogue_titles_are_still_found(
 ) -> None:
     found = index.search(query, 2)
     assert title in [movielens.catalog.title(i) for i in found]
+
+
+@pytest.mark.parametrize(
+    ("query", "title"),
+    [
+        ("12 monkeys", "Twelve Monkeys"),  # digits for a number word
+        ("twelve monkeys 1995", "Twelve Monkeys"),
+        ("godfather 2", "The Godfather: Part II"),  # "Part" left out, a Roman numeral
+        ("godfather part ii", "The Godfather: Part II"),
+        ("richard 3", "Richard III"),
+        ("evil dead 2", "Evil Dead II"),
+        ("2001 a space odyssey", "2001: A Space Odyssey"),  # a number like a year, not one
+        ("2001: a space odyssey 1968", "2001: A Space Odyssey"),
+        ("blues brothers 2000 1998", "Blues Brothers 2000"),  # the last one is the year
+        ("heat 1995", "Heat"),
+    ],
+)
+def test_numbers_are_found_however_they_are_written(
+    index: TitleIndex, movielens: Dataset, query: str, title: str
+) -> None:
+    found = index.lookup(query)
+    assert found.sure
+    assert movielens.catalog.title(found.items[0]) == title
+
+
+def test_a_number_still_tells_films_apart(index: TitleIndex, movielens: Dataset) -> None:
+    assert [movielens.catalog.title(i) for i in index.search("die hard 2", 1)] == ["Die Hard 2"]
+    assert [movielens.catalog.title(i) for i in index.search("jaws 2", 1)] == ["Jaws 2"]
+    assert index.search("godfather 3") == []  # Part III is not in ml-100k
+    assert index.search("terminator 3") == []
 
 
 def test_not_found_names_the_catalogue_and_where_it_stops(index: TitleIndex) -> None:

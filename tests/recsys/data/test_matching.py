@@ -19,6 +19,10 @@ from recsys.data.types import Catalog
         ("Léon: The Professional", "Leon: The Professional"),
         ("Mr. Smith Goes to Washington", "Mr Smith Goes to Washington"),
         ("Ærø", "aero"),
+        ("Twelve Monkeys", "12 Monkeys"),
+        ("The Godfather: Part II", "The Godfather Part 2"),
+        ("Rocky V", "Rocky 5"),
+        ("Ocean's Eleven", "Ocean's 11"),
     ],
 )
 def test_spellings_of_one_title_share_a_key(a: str, b: str) -> None:
@@ -28,10 +32,12 @@ def test_spellings_of_one_title_share_a_key(a: str, b: str) -> None:
 def test_titles_that_differ_keep_different_keys() -> None:
     assert title_key("Alien") != title_key("Aliens")
     assert title_key("Die Hard") == "die hard"  # only English articles are dropped
+    assert title_key("Alien 3") != title_key("Alien")
+    assert title_key("V for Vendetta") == "v for vendetta"  # a letter alone is a number last
 
 
 def test_alternative_titles_and_subtitles() -> None:
-    assert title_keys("Seven (a.k.a. Se7en)") == ["seven", "se7en"]
+    assert title_keys("Seven (a.k.a. Se7en)") == ["7", "se7en"]
     assert main_part("Star Wars: Episode IV - A New Hope") == "Star Wars"
     assert main_part("Heat") == "Heat"
 
@@ -67,6 +73,7 @@ CATALOG = Catalog.from_columns(
         (Entry("Godfather, The", 1972), 7),
         (Entry("The Godfathr", 1972), 7),  # a typo, same year
         (Entry("12 Monkeys", 1995), 8),
+        (Entry("Twelve Monkeys", 1995), 8),
         (Entry("Psycho", 1960), 5),
     ],
 )
