@@ -44,18 +44,16 @@ class Filter:
     years: tuple[int, int] | None = None
 
     def describe(self) -> str:
-        parts = []
-        if self.genres:
-            parts.append(" and ".join(g.lower() for g in self.genres))
-        if self.years:
-            start, end = self.years
-            if start == end:
-                parts.append(str(start))
-            elif end == start + 9 and start % 10 == 0:
-                parts.append(f"{start}s")
-            else:
-                parts.append(f"{start}–{end}")
-        return " from the ".join(parts) if len(parts) == 2 else "".join(parts)
+        """``"comedy"``, ``"1990s"``, ``"comedy from the 1990s"``, ``"comedy from 1994"``."""
+        genres = " and ".join(g.lower() for g in self.genres)
+        if not self.years:
+            return genres
+        start, end = self.years
+        decade = end == start + 9 and start % 10 == 0
+        years = str(start) if start == end else f"{start}s" if decade else f"{start}–{end}"
+        if not genres:
+            return years
+        return f"{genres} from the {years}" if decade else f"{genres} from {years}"
 
     def key(self, genres: list[str]) -> str:
         """A short token for callback data: ``g5``, ``g5_7``, ``gy1990-1999``,

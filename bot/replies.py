@@ -12,7 +12,9 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 
+from bot.filters import Filter
 from bot.service.types import Film
+from recsys.data import Catalog
 
 EXPIRED = "This button has expired."
 MAX_NOTICE = 200  # characters in the answer to a button press (Telegram's limit)
@@ -87,3 +89,16 @@ def stars_text(stars: float) -> str:
 def deep_link(bot_username: str) -> str:
     """Opens the private chat with the bot straight on a rating card (/start rate)."""
     return f"https://t.me/{bot_username}?start=rate"
+
+
+def no_film_known(chosen: Filter, catalog: Catalog) -> str:
+    """Why a filter finds nothing at all, even among films the user has seen."""
+    described = chosen.describe()
+    last = catalog.last_year
+    if chosen.years is not None and last is not None and chosen.years[0] > last:
+        name = catalog.name or "my catalogue"
+        return (
+            f"No film of mine matches “{described}”: my films come from {name}, which stops "
+            f"in {last}."
+        )
+    return f"No film of mine matches “{described}”. Try another filter."

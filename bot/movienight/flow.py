@@ -25,7 +25,7 @@ from bot.movienight import maths, views
 from bot.movienight.commands import GROUP
 from bot.movienight.types import GroupChat, GroupOutcome, StopRequest, VoteRequest
 from bot.private.commands import PRIVATE
-from bot.replies import EXPIRED, Person, Reply, escape
+from bot.replies import EXPIRED, Person, Reply, escape, no_film_known
 from bot.service import PERSONAL_AFTER, Film, MovieService, NightService, UnknownFilm
 from bot.storage import MovieNight
 
@@ -82,6 +82,9 @@ class Group:
             return out
         if chosen.genres or chosen.years:
             matching = await self.nights.films_matching(chosen)
+            if matching == 0:
+                out.send.append(Reply(escape(no_film_known(chosen, self.service.catalog))))
+                return out
             if matching < MIN_FILTERED_FILMS:
                 out.send.append(views.filter_too_narrow(chosen.describe(), matching))
                 return out

@@ -143,7 +143,7 @@ BROKEN_FILM_LINK = "That film link doesn't lead to a film I know. Send me a titl
 async def recommend_page(service: MovieService, user_id: int, chosen: Filter, page: int) -> Reply:
     result = await service.recommend(user_id, chosen, page)
     key = chosen.key(service.genres) if (chosen.genres or chosen.years) else None
-    return views.recommendations(result, key)
+    return views.recommendations(result, key, service.catalog)
 
 
 async def undo_text(service: MovieService, user_id: int) -> str:

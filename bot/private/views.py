@@ -7,7 +7,16 @@ import functools
 from collections.abc import Callable
 
 from bot import callbacks as cb
-from bot.replies import Button, Reply, escape, film_head, film_html, film_label, stars_text
+from bot.replies import (
+    Button,
+    Reply,
+    escape,
+    film_head,
+    film_html,
+    film_label,
+    no_film_known,
+    stars_text,
+)
 from bot.service import (
     PAGE_SIZE,
     PERSONAL_AFTER,
@@ -17,6 +26,7 @@ from bot.service import (
     RatingsPage,
     RecommendationPage,
 )
+from recsys.data import Catalog
 
 
 def imdb_url(film: Film) -> str | None:
@@ -120,9 +130,11 @@ def done(rated: int) -> Reply:
     return Reply(text, [[Button("Recommend now", cb.build(cb.RecMore(0)))]])
 
 
-def recommendations(page: RecommendationPage, filter_key: str | None) -> Reply:
+def recommendations(page: RecommendationPage, filter_key: str | None, catalog: Catalog) -> Reply:
     described = page.filter.describe()
     if not page.items:
+        if page.none_known:
+            return Reply(escape(no_film_known(page.filter, catalog)))
         if page.left_out:
             return Reply(escape(narrow(page.left_out, 0, described)))
         if described:

@@ -256,6 +256,10 @@ class MovieService:
         candidates = filter.candidates(self.catalog)
         if candidates is None:
             candidates = self._catalogued(model)
+        elif len(candidates) == 0:  # "2010s" of a catalogue that stops in 1998
+            return RecommendationPage(
+                [], page, False, personal, len(ratings), filter, none_known=True
+            )
         want = (page + 1) * PAGE_SIZE + 1
         # The rank head picks each page's films (it ranks far better than stars), films
         # predicted to be disliked are left out, and a page goes by the stars shown beside its

@@ -52,6 +52,7 @@ class RecommendationPage:
     """Films the filter allowed but left out as likely disliked (predicted under 3 stars), when
     the list ends on this page because of them; 0 otherwise."""
     poster: str | None = None  # the first film's poster image URL, when there is one
+    none_known: bool = False  # the catalogue has no film the filter allows, seen or not
 
 
 @dataclass(frozen=True)

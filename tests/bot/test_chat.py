@@ -216,6 +216,17 @@ async def test_more_pages_with_a_filter(chat: Chat) -> None:
     assert numbers[0] == 11
 
 
+async def test_a_filter_no_film_matches_says_so_not_that_all_were_seen(chat: Chat) -> None:
+    # It said "I have nothing left to suggest in 2010s" to someone who had rated nothing.
+    [later] = await chat.command(ADA, "recommend", "2010s")
+    assert later.text == (
+        "No film of mine matches “2010s”: my films come from ml-100k, which stops in 1998."
+    )
+    [none] = await chat.command(ADA, "recommend", "documentary 1940s")
+    assert none.text == "No film of mine matches “documentary from the 1940s”. Try another filter."
+    assert not later.buttons and not none.buttons
+
+
 async def test_map_is_a_png_after_a_few_ratings(chat: Chat) -> None:
     [early] = await chat.command(ADA, "map")
     assert early.photo is None and "at least 5" in early.text

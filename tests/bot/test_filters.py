@@ -53,3 +53,18 @@ def test_two_genres_keep_the_films_of_both(movielens: Dataset, genres: list[str]
 def test_old_keys_still_parse(genres: list[str]) -> None:
     assert parse_key("g5", genres) == Filter((genres[5],))
     assert parse_key("gy1990-1999", genres) == Filter((), (1990, 1999))
+
+
+@pytest.mark.parametrize(
+    ("text", "described"),
+    [
+        ("1990s", "1990s"),
+        ("1994", "1994"),
+        ("comedy 1990s", "comedy from the 1990s"),
+        ("comedy 1994", "comedy from 1994"),  # was "comedy from the 1994"
+        ("drama 1980-1985", "drama from 1980–1985"),
+        ("horror comedy 70s", "horror and comedy from the 1970s"),
+    ],
+)
+def test_a_filter_reads_as_english(genres: list[str], text: str, described: str) -> None:
+    assert parse_filter(text, genres).describe() == described

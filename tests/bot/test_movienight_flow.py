@@ -122,6 +122,13 @@ async def test_a_filter_over_a_handful_of_films_is_refused_before_anyone_is_aske
     assert await group.service.storage.current_night(CLUB.chat_id) is None
 
 
+async def test_a_filter_no_film_matches_says_where_the_films_stop(group: Group) -> None:
+    out = await group.command(ALICE, CLUB, "movienight", "2010s", addressed=True)
+    assert out.night_post is None
+    assert "my films come from ml-100k, which stops in 1998" in out.send[0].text
+    assert await group.service.storage.current_night(CLUB.chat_id) is None
+
+
 async def test_a_stale_night_gives_way_to_a_new_one(service: MovieService) -> None:
     clock = Clock()
     group = Group(service, clock=clock)
