@@ -135,14 +135,14 @@ class TitleIndex:
 
     def _as_dated(self, query: str) -> list[_Hit]:
         """The matches of ``query`` read with its last year-like number as the film's year."""
-        years = list(_YEAR.finditer(query))
+        years = _YEAR.findall(query)
         if not years:
             return []
-        year_match = years[-1]  # "blade runner 2049 2017"
-        year = int(year_match.group(1))
+        year = int(years[-1])  # "blade runner 2049 2017"
         if self.last_year is not None and year > self.last_year + YEAR_SLACK:
             return []  # "heat 2023" against films that stop in 1998: none of them
-        return self._matches(query[: year_match.start()] + " " + query[year_match.end() :], year)
+        # Every mention of that year goes: "star wars 1977 1977", but not "2049" before "2017".
+        return self._matches(re.sub(rf"\b{year}\b", " ", query), year)
 
     def _matches(self, query: str, year: int | None) -> list[_Hit]:
         text = normalise(query)

@@ -106,6 +106,7 @@ def test_typos_and_parts_of_catalogue_titles_are_still_found(
         ("2001 a space odyssey", "2001: A Space Odyssey"),  # a number like a year, not one
         ("2001: a space odyssey 1968", "2001: A Space Odyssey"),
         ("blues brothers 2000 1998", "Blues Brothers 2000"),  # the last one is the year
+        ("star wars 1977 1977", "Star Wars"),
         ("heat 1995", "Heat"),
     ],
 )
