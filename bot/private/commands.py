@@ -114,7 +114,9 @@ async def export(service: MovieService, person: Person, args: str) -> list[Reply
     if count == 0:
         return [Reply("You have no ratings to export yet. /rate to start.")]
     content = (await service.export_csv(person.user_id)).encode()
-    return [Reply(f"Your {count} ratings.", document=("my-ratings.csv", content))]
+    films = f"{count} film{'s' * (count != 1)}"
+    caption = f"Your ratings of {films}, as a CSV file (/import reads it back)."
+    return [Reply(caption, document=("my-ratings.csv", content))]
 
 
 # ---------------------------------------------------------------------- shared with buttons

@@ -124,6 +124,7 @@ async def test_undo_myratings_delete_and_export(chat: Chat) -> None:
     assert "Star Wars" in mine.text and "Toy Story" not in mine.text
     [export] = await chat.command(ADA, "export")
     assert export.document is not None and b"Star Wars" in export.document[1]
+    assert export.text == "Your ratings of 1 film, as a CSV file (/import reads it back)."
     asked = await chat.button(ADA, buttons(mine)["Delete"])
     assert asked.edit is not None and "Delete your rating of" in asked.edit.text
     assert await chat.service.rating_count(ADA.user_id) == 1  # one tap only asks
