@@ -6,15 +6,17 @@ import argparse
 import json
 import logging
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 import torch
 from tqdm import tqdm
 
-from recsys.config import TrainConfig, field_docs
+from recsys.config import TrainConfig, check_setting, field_docs
 from recsys.data import (
     RELEASES,
     DataFormatError,
@@ -92,7 +94,9 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("tune", help="choose each head's main settings on a validation split")
     _data(p)
-    p.add_argument("--budget-minutes", type=float, default=10.0, help="wall-clock budget")
+    p.add_argument(
+        "--budget-minutes", type=_minutes, default=10.0, help="wall-clock budget, above 0"
+    )
     p.add_argument(
         "--out", type=Path, default=Path("models/train-config.json"), help="config file to write"
     )
@@ -146,6 +150,7 @@ def _config(p: argparse.ArgumentParser) -> None:
     )
     defaults = TrainConfig()
     docs = field_docs()
+    hints = get_type_hints(TrainConfig)
     for f in fields(TrainConfig):
         value = getattr(defaults, f.name)
         # argparse formats help with %: a literal one is doubled.
@@ -153,15 +158,51 @@ def _config(p: argparse.ArgumentParser) -> None:
         if isinstance(value, bool):
             group.add_argument(
                 f"--{f.name.replace('_', '-')}",
-                type=lambda s: s.lower() in {"1", "true", "yes"},
+                type=_yes_or_no,
                 default=None,
                 metavar="BOOL",
                 help=described,
             )
+        elif get_origin(hints[f.name]) is Literal:
+            group.add_argument(
+                f"--{f.name.replace('_', '-')}",
+                choices=get_args(hints[f.name]),
+                default=None,
+                help=described,
+            )
         else:
             group.add_argument(
-                f"--{f.name.replace('_', '-')}", type=type(value), default=None, help=described
+                f"--{f.name.replace('_', '-')}",
+                type=_setting(f.name, type(value)),
+                default=None,
+                help=described,
             )
+
+
+def _yes_or_no(text: str) -> bool:
+    """A BOOL flag: "--refit maybe" is refused, not read as false."""
+    answers = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+    if text.lower() not in answers:
+        raise argparse.ArgumentTypeError(f"{text!r} is not one of true, false, yes, no, 1, 0")
+    return answers[text.lower()]
+
+
+def _setting(name: str, kind: type) -> Callable[[str], Any]:
+    """A flag's parser: its type, then its range (TrainConfig's), before any data is read."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            words = "whole number" if kind is int else "number"
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {words}") from None
+        try:
+            check_setting(name, value)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        return value
+
+    return parse
 
 
 def _at_least_two(text: str) -> int:
@@ -173,6 +214,16 @@ def _at_least_two(text: str) -> int:
     if folds < 2:
         raise argparse.ArgumentTypeError("folds must be at least 2")
     return folds
+
+
+def _minutes(text: str) -> float:
+    try:
+        minutes = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of minutes") from None
+    if not minutes > 0:
+        raise argparse.ArgumentTypeError("the budget must be above 0 minutes")
+    return minutes
 
 
 def _train_config(args: argparse.Namespace, n_ratings: int) -> TrainConfig:
@@ -220,7 +271,22 @@ def _fetch(args: argparse.Namespace) -> int:
     return 0
 
 
+def writable(path: Path) -> None:
+    """A ValueError now, not after minutes of training, when ``path`` cannot be written."""
+    if path.is_dir():
+        raise ValueError(
+            f"{path} is a folder; give the file to write, such as {path}/model.safetensors"
+        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path.parent):
+            pass
+    except OSError as exc:
+        raise ValueError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
 def _train(args: argparse.Namespace) -> int:
+    writable(args.out)
     if args.engine == "spark":
         return spark_command.train_command(args, _load, [f.name for f in fields(TrainConfig)])
     dataset = _load(args)
@@ -294,6 +360,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _tune(args: argparse.Namespace) -> int:
     from recsys.tune import format_result, tune
 
+    writable(args.out)
     dataset = _load(args)
     base = _train_config(args, len(dataset.ratings))
     with tqdm(desc="tuning", unit="trial", file=sys.stderr) as bar:

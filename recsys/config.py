@@ -122,6 +122,10 @@ class TrainConfig:
     seed: int = 0
     """Seeds initialisation, the validation split and minibatch order: same seed, same model."""
 
+    def __post_init__(self) -> None:
+        for name in _RANGES:
+            check_setting(name, getattr(self, name))
+
     @classmethod
     def for_scale(cls) -> TrainConfig:
         """Settings for millions of ratings (ML-10M and up): explicit ALS for stars (Adam's
@@ -153,7 +157,10 @@ class TrainConfig:
             checked[name] = value
         if checked.get("star_solver", self.star_solver) not in get_args(_Solver):
             raise ValueError(f"{source}: star_solver must be one of {get_args(_Solver)}")
-        return replace(self, **checked)
+        try:
+            return replace(self, **checked)
+        except ValueError as exc:  # a value out of its range
+            raise ValueError(f"{source}: {exc}") from None
 
     def save(self, path: str | Path, extra: dict[str, Any] | None = None) -> None:
         """Write a config file :meth:`from_file` reads: every setting under ``"config"``, and
@@ -173,6 +180,46 @@ class TrainConfig:
         if not isinstance(body, dict) or not isinstance(body.get("config"), dict):
             raise ValueError(f"{path}: a training config holds its settings under 'config'")
         return cls().with_settings(body["config"], str(path))
+
+
+_AT_LEAST_1 = (1, None, "at least 1")
+_AT_LEAST_0 = (0, None, "0 or more")
+_RANGES: dict[str, tuple[float, float | None, str]] = {
+    "factors": _AT_LEAST_1,
+    "reg_factors": _AT_LEAST_0,
+    "reg_bias": _AT_LEAST_0,
+    "reg_implicit": _AT_LEAST_0,
+    "learning_rate": (1e-12, None, "above 0"),
+    "learning_rate_decay": (1e-12, 1, "above 0 and at most 1"),
+    "batch_size": _AT_LEAST_1,
+    "epochs": _AT_LEAST_1,
+    "rank_factors": _AT_LEAST_1,
+    "rank_reg": (1e-12, None, "above 0"),
+    "rank_unobserved_weight": (0, 1, "between 0 and 1"),
+    "rank_sweeps": _AT_LEAST_1,
+    "neighbours": _AT_LEAST_0,
+    "neighbour_shrinkage": _AT_LEAST_0,
+    "neighbour_max_items": _AT_LEAST_0,
+    "bayes_factors": _AT_LEAST_1,
+    "bayes_samples": _AT_LEAST_0,
+    "bayes_burn_in": _AT_LEAST_0,
+    "genre_prior": _AT_LEAST_0,
+    "validation_share": (0, 0.5, "between 0 and 0.5"),
+    "patience": _AT_LEAST_1,
+    "min_improvement": _AT_LEAST_0,
+    "seed": (0, 2**32 - 1, "between 0 and 4294967295"),
+}
+"""What a setting may be (low, high or None, in words); anything else is a ValueError naming
+the setting, whether it came from a flag, a config file or the bot's TRAIN_* settings."""
+
+
+def check_setting(name: str, value: float) -> None:
+    """A ValueError when ``value`` is out of ``name``'s range (NaN included)."""
+    if name not in _RANGES:
+        return
+    low, high, words = _RANGES[name]
+    if not (low <= value and (high is None or value <= high)):
+        raise ValueError(f"{name} must be {words}, not {value!r}")
 
 
 @functools.cache

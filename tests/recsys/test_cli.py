@@ -133,6 +133,41 @@ def test_too_few_folds_are_refused_before_anything_runs(release: Path) -> None:
     assert "fold/s" not in done.stderr and "ratings" not in done.stderr  # no bar, no reading
 
 
+@pytest.mark.parametrize(
+    ("flags", "refusal"),
+    [
+        (["--factors", "0"], "argument --factors: factors must be at least 1, not 0"),
+        (["--epochs", "-3"], "argument --epochs: epochs must be at least 1, not -3"),
+        (["--reg-factors", "nan"], "reg_factors must be 0 or more, not nan"),
+        (["--seed", "abc"], "argument --seed: 'abc' is not a whole number"),
+        (["--refit", "maybe"], "'maybe' is not one of true, false"),
+        (["--star-solver", "sgd"], "invalid choice: 'sgd' (choose from 'adam', 'als')"),
+    ],
+)
+def test_a_setting_out_of_range_is_refused_before_anything_runs(
+    release: Path, tmp_path: Path, flags: list[str], refusal: str
+) -> None:
+    # --factors 0 trained a model; --epochs -3 ended in an AssertionError's traceback.
+    done = run("train", "--data", str(release), "--out", str(tmp_path / "m.safetensors"), *flags)
+    assert done.returncode == 2 and refusal in done.stderr
+    assert "ratings" not in done.stderr and not (tmp_path / "m.safetensors").exists()
+
+
+def test_an_output_that_cannot_be_written_is_refused_before_training(
+    release: Path, tmp_path: Path
+) -> None:
+    # It trained for the whole run, then failed to save.
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    done = run("train", "--data", str(release), "--out", str(blocked / "model.safetensors"))
+    assert done.returncode == 2 and "cannot write" in done.stderr
+    assert "ratings" not in done.stderr
+    folder = run("train", "--data", str(release), "--out", str(tmp_path))
+    assert folder.returncode == 2 and "is a folder" in folder.stderr
+    budget = run("tune", "--data", str(release), "--budget-minutes", "0")
+    assert budget.returncode == 2 and "the budget must be above 0 minutes" in budget.stderr
+
+
 EXPORTED = (  # what the bot's /export sends (bot/service/movies.py export_csv)
     "movielens_id,title,year,stars,rated_at_utc\n"
     '3,"Film 3, The",1953,4.5,2026-01-02 10:00:00\n'

@@ -52,6 +52,8 @@ def test_the_config_file_round_trips_and_refuses_what_it_does_not_know(tmp_path:
         ({"config": {"factorz": 8}}, "unknown training setting 'factorz'"),
         ({"config": {"factors": "8"}}, "factors must be a int"),
         ({"config": {"star_solver": "sgd"}}, "star_solver must be one of"),
+        ({"config": {"factors": 0}}, "c.json: factors must be at least 1, not 0"),
+        ({"config": {"validation_share": 1.0}}, "validation_share must be between 0 and 0.5"),
         ({"factors": 8}, "under 'config'"),
     ):
         path.write_text(json.dumps(bad))
