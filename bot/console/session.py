@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot.command import by_name
 from bot.handlers.admin import (
@@ -20,6 +21,7 @@ from bot.handlers.admin import (
     stats_pictures,
     stats_text,
 )
+from bot.imports import BadImport
 from bot.movienight.types import GroupChat, GroupOutcome
 from bot.private.commands import short
 from bot.replies import Person, Reply, escape
@@ -39,6 +41,7 @@ Console commands (besides the bot's own):
   /as NAME    act as someone else (a new person the first time); /as alone lists everyone
   /group      go to the group chat (movie nights: /movienight); /private goes back
   /vote N     vote for option N of the open poll, as whoever you are acting as
+  /send PATH  send a file to the bot, as Telegram sends a document (an import of ratings)
   /console    this help; /quit (or Ctrl-D, Ctrl-C) leaves
 "you" is an admin: /retrain, /rollback and /stats work in your private chat.
 Buttons keep their numbers: type 7 (or #7) to press button 7 of any message."""
@@ -99,6 +102,7 @@ class Session:
             "group": self._to_group,
             "private": self._to_private,
             "vote": self._vote,
+            "send": self._send,
             "console": self._help,
         }
         if name in own:
@@ -114,6 +118,8 @@ class Session:
             self.show_private(await self.resources.chat.command(self.person, name, args))
             if name == "movienight":
                 self.say("in the console, /group takes you to a group chat")
+            elif name == "import":
+                self.say("in the console, /send PATH sends a file")
 
     async def _act_as(self, args: str) -> None:
         name = short(args, 20)
@@ -135,6 +141,28 @@ class Session:
 
     async def _help(self, args: str) -> None:
         self.screen.write(HELP)
+
+    async def _send(self, args: str) -> None:
+        """A file from this machine, sent to the bot's private chat as a document."""
+        if self.where == "group":
+            self.say("files go to the private chat: /private first")
+            return
+        if not args:
+            self.say("name the file to send, like /send ~/Downloads/letterboxd.zip")
+            return
+        path, size = await asyncio.to_thread(_file, args)
+        if size is None:
+            self.say(f"no file at {path}")
+            return
+
+        async def download() -> bytes:  # only once the bot has accepted its size
+            try:
+                return await asyncio.to_thread(path.read_bytes)
+            except OSError as error:
+                raise BadImport(f"I could not read {path.name}: {error.strerror}.") from None
+
+        chat = self.resources.chat
+        self.show_private(await chat.document(self.person, path.name, size, download))
 
     # ------------------------------------------------------------------ buttons
 
@@ -256,3 +284,9 @@ class Session:
         else:
             text = describe(report)
         self.screen.show(Reply(escape(text)), YOU.first_name, edits=status)
+
+
+def _file(typed: str) -> tuple[Path, int | None]:
+    """The path typed, and its size when it is a file (None otherwise)."""
+    path = Path(typed).expanduser()
+    return path, path.stat().st_size if path.is_file() else None

@@ -121,6 +121,28 @@ async def test_export_and_map_save_their_files_and_print_the_path(
     assert read(png).startswith(b"\x89PNG")
 
 
+async def test_a_file_sent_from_the_console_is_imported_and_undone_whole(
+    terminal: Terminal, tmp_path: Path
+) -> None:
+    # The console had no way to send a file: /import could not be tried there.
+    export = tmp_path / "letterboxd.csv"
+    export.write_text(
+        "Date,Name,Year,Letterboxd URI,Rating\n"
+        "2023-01-01,12 Monkeys,1995,https://boxd.it/a,4.5\n"
+        "2023-01-02,The Matrix,1999,https://boxd.it/b,5\n"
+    )
+    assert "/send PATH sends a file" in await terminal.type("/import")
+    imported = await terminal.type(f"/send {export}")
+    assert "Imported 1 rating from your Letterboxd file." in imported
+    assert "The Matrix (1999)" in imported  # not in ml-100k
+    assert "4.5★ Twelve Monkeys (1995)" in await terminal.type("/myratings")
+    assert "no file at" in await terminal.type(f"/send {tmp_path / 'nothing.csv'}")
+    await terminal.type("/undo")
+    assert "not rated anything" in await terminal.type("/myratings")
+    await terminal.type("/group")
+    assert "/private first" in await terminal.type(f"/send {export}")
+
+
 async def test_a_group_movie_night_walked_by_two_people(terminal: Terminal) -> None:
     await rate_ten(terminal)  # you
     await terminal.type("/as alice")
