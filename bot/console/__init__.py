@@ -40,7 +40,7 @@ async def run_console(settings: Settings) -> None:
     session = Session(resources, screen)
     print("moviebot console — type /start, a film title, or a button number. Ctrl-D quits.")
     print("Commands: " + " ".join(f"/{name}" for name, _ in menu_of("private")))
-    print("Console only: /as NAME, /group, /private, /vote N, /console (help)\n")
+    print("Console only: /as NAME, /group, /private, /vote N, /send PATH, /console (help)\n")
     try:
         session.show_private(await resources.chat.command(YOU, "start"))
         async for line in _lines():
