@@ -6,7 +6,8 @@ the share of neighbours sharing a genre rose from 0.56 to 0.93 while the share l
 who liked the film fell only from 0.43 to 0.39 (the rank-head cosine: 0.34;
 bench/similarity.py). Films without a trained list (rarely rated ones past the training cap, or
 models from an engine that writes none) fall back to the star head's cosine, which carries no
-popularity (that sits in the biases), with a heavier genre term.
+popularity (that sits in the biases), with a heavier genre term. A film rated by fewer than
+``MIN_SUPPORT`` people is like nothing yet: one person's ratings say nothing of it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import torch
 
 from recsys.data.types import Catalog
 from recsys.model import FactorModel
+from recsys.similarity import MIN_SUPPORT
 
 GENRE_WEIGHT = 0.15  # × genre Jaccard, added to similarity: 0.05-0.2 tried on held-out users
 NEAR = 20  # a liked film among a pick's NEAR most alike films may explain the pick
@@ -103,11 +105,16 @@ class Alike:
         """For each of ``rows``, (rows, similarities, genre weight): its trained list, or the
         factor fallback, computed for all films that lack a list at once."""
         out: list[tuple[np.ndarray, np.ndarray, float] | None] = [None] * len(rows)
+        counts = self.model.item_rating_counts
+        if counts is not None:  # too few ratings to say what a film is like: none
+            for at, row in enumerate(rows):
+                if counts[row] < MIN_SUPPORT:
+                    out[at] = (np.empty(0, np.int64), np.empty(0), 0.0)
         trained = self.model.similar
         if trained is not None:
             for at, row in enumerate(rows):
                 found, scores = trained.of(row)
-                if len(found):
+                if len(found) and out[at] is None:
                     out[at] = (found, scores.astype(np.float64), GENRE_WEIGHT)
         missing = [at for at, got in enumerate(out) if got is None]
         pool = min(_FALLBACK_POOL, len(self.model.item_ids) - 1)

@@ -150,6 +150,12 @@ class FactorModel:
     _popularity: np.ndarray = field(init=False, repr=False, compare=False)
     _item_counts: np.ndarray | None = field(init=False, repr=False, compare=False)
 
+    @property
+    def item_rating_counts(self) -> np.ndarray | None:
+        """Each film's number of training ratings (by item row); None when the model keeps no
+        ratings (no neighbour head)."""
+        return self._item_counts
+
     def with_metadata(self, **entries: Any) -> FactorModel:
         """A copy of this model whose metadata also holds ``entries`` (the tensors are shared,
         not copied: neither model ever changes them)."""

@@ -24,6 +24,7 @@ from recsys.interactions import Interactions
 
 SIMILAR_K = 50  # films kept per film: serving re-scores them with genres and shows ten
 SHRINKAGE = 50.0  # λ, in co-raters: best of 10 / 50 / 100 on held-out ML-100k users
+MIN_SUPPORT = 3  # co-raters below which two films are not called alike (Surprise's min_support)
 _CHUNK = 512  # films per block of the similarity computation
 
 
@@ -46,6 +47,7 @@ def fit_similar(
     k: int = SIMILAR_K,
     shrinkage: float = SHRINKAGE,
     max_items: int | None = None,
+    min_support: int = MIN_SUPPORT,
 ) -> SimilarFilms:
     """Every film's ``k`` most similar films by shrunk adjusted cosine (module docstring).
 
@@ -109,6 +111,7 @@ def fit_similar(
         common = torch.sparse.mm(rated, block)
         del values, rated
         similarity.mul_(inverse_norm[start:, None]).mul_(inverse_norm[None, start:stop])
+        similarity.masked_fill_(common < min_support, 0.0)
         similarity.mul_(common.div_(common.add(shrinkage)))
         diagonal = torch.arange(stop - start)
         similarity[diagonal, diagonal] = -np.inf  # a film is not like itself

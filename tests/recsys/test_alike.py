@@ -10,7 +10,7 @@ import pytest
 from recsys import FactorModel
 from recsys.alike import NEAR, Alike
 from recsys.data import Dataset
-from recsys.similarity import SimilarFilms
+from recsys.similarity import MIN_SUPPORT, SimilarFilms
 
 TOY_STORY, TITANIC = 1, 313
 
@@ -44,6 +44,23 @@ def test_titanics_neighbours_are_not_its_release_year(
     assert sum(year in (1997, 1998) for year in years) <= 4
     genres = [set(movielens.catalog.genres(int(i))) for i in ids]
     assert sum(bool(g & {"Drama", "Romance"}) for g in genres) >= 6
+
+
+@pytest.mark.parametrize("trained_lists", [True, False])
+def test_a_film_too_few_people_rated_is_like_nothing_yet(
+    model: FactorModel, movielens: Dataset, trained_lists: bool
+) -> None:
+    # /similar on a film one person rated listed that person's other obscure films.
+    served = model if trained_lists else replace(model, similar=None)
+    counts = served.item_rating_counts
+    assert counts is not None
+    rare = [int(i) for i, n in zip(served.item_ids, counts, strict=True) if n < MIN_SUPPORT]
+    assert rare  # ml-100k has films rated once or twice
+    alike = Alike(served, movielens.catalog)
+    for item in rare[:20]:
+        assert len(alike.similar(item, 10)[0]) == 0
+        assert len(alike.near(item)) == 0
+    assert len(alike.near_many([rare[0], TOY_STORY])[TOY_STORY]) == NEAR
 
 
 def test_an_unknown_film_is_a_key_error(model: FactorModel, movielens: Dataset) -> None:

@@ -31,8 +31,9 @@ def ratings(seed: int = 0) -> Interactions:
     return Interactions.from_frame(pd.concat(frames))
 
 
-def brute_force(train: Interactions, shrinkage: float) -> np.ndarray:
-    """Shrunk adjusted cosine of every pair of films, written out densely."""
+def brute_force(train: Interactions, shrinkage: float, min_support: int) -> np.ndarray:
+    """Shrunk adjusted cosine of every pair of films, written out densely; 0 for pairs with
+    fewer than ``min_support`` co-raters."""
     dense = np.zeros((train.n_users, train.n_items))
     rated = np.zeros_like(dense)
     dense[train.user_rows, train.item_rows] = train.ratings
@@ -42,6 +43,7 @@ def brute_force(train: Interactions, shrinkage: float) -> np.ndarray:
     norms = np.linalg.norm(centred, axis=0)
     common = rated.T @ rated
     similarity = (centred.T @ centred) / np.outer(norms, norms) * common / (common + shrinkage)
+    similarity[common < min_support] = 0.0
     np.fill_diagonal(similarity, -np.inf)
     return similarity
 
@@ -52,7 +54,7 @@ def test_lists_are_the_most_similar_films_by_the_formula(
 ) -> None:
     monkeypatch.setattr(similarity, "_CHUNK", chunk)
     train = ratings()
-    expected = brute_force(train, 5.0)
+    expected = brute_force(train, 5.0, similarity.MIN_SUPPORT)
     found = fit_similar(train, k=6, shrinkage=5.0)
     for row in range(train.n_items):
         rows, scores = found.of(row)
@@ -61,6 +63,31 @@ def test_lists_are_the_most_similar_films_by_the_formula(
         np.testing.assert_allclose(scores, want, rtol=1e-4, atol=1e-6)
         np.testing.assert_allclose(expected[row, rows], scores, rtol=1e-4, atol=1e-6)
         assert row not in rows
+
+
+def test_films_with_too_few_co_raters_are_not_called_alike() -> None:
+    # A film one person rated was "like" every other film that person rated the same way:
+    # /similar on it listed that one person's other films.
+    train = ratings()
+    rated = np.zeros((train.n_users, train.n_items))
+    rated[train.user_rows, train.item_rows] = 1.0
+    common = rated.T @ rated
+    found = fit_similar(train, k=10, shrinkage=5.0, min_support=4)
+    assert any(len(found.of(row)[0]) for row in range(train.n_items))
+    for row in range(train.n_items):
+        rows, _ = found.of(row)
+        assert (common[row, rows] >= 4).all()
+    rare = Interactions.from_frame(
+        pd.DataFrame(
+            {
+                "user_id": [0, 0, 0, 1, 1, 2, 2],
+                "item_id": [0, 1, 2, 1, 2, 1, 2],
+                "rating": [5.0, 5.0, 1.0, 4.0, 2.0, 5.0, 1.0],
+            }
+        )
+    )
+    alike = fit_similar(rare, k=2, shrinkage=1.0)
+    assert len(alike.of(rare.items.row(0))[0]) == 0  # film 0: one rater, no list
 
 
 def test_only_the_most_rated_films_get_lists_among_themselves(
