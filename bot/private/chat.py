@@ -79,8 +79,13 @@ class Chat:
         return [import_views.imported(done, self.importer.limits())]
 
     async def text(self, person: Person, text: str) -> list[Reply]:
-        """Plain text is a title search."""
+        """Plain text names a film: its card, ready to rate, when the title clearly names one;
+        otherwise the films it may mean (a title search)."""
         await self.service.register(person.user_id, person.first_name, person.language)
+        if len(text) <= commands.MAX_TEXT:
+            found = self.service.titles.lookup(text)
+            if found.sure:
+                return [views.card(await self.service.card(person.user_id, found.items[0]))]
         return await commands.search(self.service, person, text)
 
     # ------------------------------------------------------------------ buttons

@@ -98,6 +98,19 @@ async def test_a_second_tap_on_an_old_card_does_not_skip_a_film(chat: Chat) -> N
     assert await chat.service.rating_count(ADA.user_id) == 1
 
 
+async def test_a_title_that_names_one_film_brings_its_card(chat: Chat) -> None:
+    # It answered "Is it one of these?" with one button to press for the card.
+    [card] = await chat.text(ADA, "star wars")
+    assert card.text.startswith("<b>Star Wars</b> (1977)") and card_item(card) == STAR_WARS
+    await chat.button(ADA, buttons(card)["★5"])
+    [again] = await chat.text(ADA, "Star Wars")
+    assert "You rated it 5★" in again.text and "Haven't seen" not in buttons(again)
+    [choice] = await chat.text(ADA, "star")  # names no film clearly
+    assert "Is it one of these?" in choice.text and len(buttons(choice)) > 1
+    [search] = await chat.command(ADA, "search", "star wars")  # /search still lists
+    assert "Is it one of these?" in search.text
+
+
 async def test_unknown_commands_and_odd_text(chat: Chat) -> None:
     [reply] = await chat.command(ADA, "frobnicate")
     assert "/help" in reply.text and "frobnicate" in reply.text

@@ -138,7 +138,7 @@ async def test_cards_show_posters_and_change_them_in_place(
     cached = next(t for t, i in TMDB_OF.items() if i in tmdb.asked and POSTERS.get(i))
     inline = await alice.ask_inline(cached)
     assert inline.results[0]["thumbnail_url"] == IMAGE_BASE + POSTERS[TMDB_OF[cached]]
-    await alice.send(cached)
+    await alice.send(f"/search {cached}")
     found = await alice.wait_for_message(lambda m: "Is it one of these?" in (m.text or ""))
     server.inject("sendPhoto", Fault(400, "Bad Request: wrong file identifier/HTTP URL specified"))
     await alice.press(found, next(b for b in found.button_texts if b.startswith(cached)))
@@ -150,7 +150,7 @@ async def test_cards_show_posters_and_change_them_in_place(
     tmdb.mode, tmdb.delay = "slow", 10.0
     unseen = next(t for t, i in TMDB_OF.items() if i not in tmdb.asked and POSTERS.get(i))
     bob, carol = server.user(502, "Bob"), server.user(503, "Carol")
-    await bob.send(unseen)
+    await bob.send(f"/search {unseen}")
     found = await bob.wait_for_message(lambda m: "Is it one of these?" in (m.text or ""))
     button = next(b for b in found.button_texts if b.startswith(unseen))
     started = time.monotonic()
