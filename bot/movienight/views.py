@@ -30,7 +30,8 @@ def _names(names: list[str], budget: int = NAMES_BUDGET) -> str:
 
 
 def _night_head(described: str) -> str:
-    return "<b>Movie night!</b>" + (f" — {escape(described)}" if described else "")
+    """ "Movie night!", or "Movie night — comedy from the 1990s!" with a filter."""
+    return f"<b>Movie night — {escape(described)}!</b>" if described else "<b>Movie night!</b>"
 
 
 def night_open(night_id: int, names: list[str], described: str = "") -> Reply:

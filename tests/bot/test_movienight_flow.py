@@ -111,7 +111,8 @@ async def test_a_filter_shows_in_the_message_and_a_bad_one_is_explained(group: G
     bad = await group.command(ALICE, CLUB, "movienight", "westerns of mars", addressed=True)
     assert bad.night_post is None and "I don't know the genre" in bad.send[0].text
     _, reply = await start(group, "comedy 1990s")
-    assert "comedy from the 1990s" in reply.text
+    # It read "Movie night! — comedy from the 1990s Who's in?"
+    assert reply.text.startswith("<b>Movie night — comedy from the 1990s!</b> Who's in?")
 
 
 async def test_a_filter_over_a_handful_of_films_is_refused_before_anyone_is_asked(
