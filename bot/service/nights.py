@@ -20,6 +20,8 @@ from bot.storage import Ballot, MovieNight, Rating
 from recsys import FactorModel
 from recsys.serving import known_films, predict_members, rating_arrays
 
+GROUP_POOL = 100  # each member's first films by the rank head that a night chooses among
+
 
 class NightService:
     """Movie nights over one :class:`MovieService` (its storage, model and catalogue)."""
@@ -107,12 +109,22 @@ class NightService:
             model.fold_in(*rating_arrays([(r.item_id, r.stars) for r in ratings[u]]))
             for u, _ in counted
         ]
-        exclude = {r.item_id for rated in ratings.values() for r in rated} | dismissed
+        seen = {r.item_id for rated in ratings.values() for r in rated} | dismissed
+        exclude = np.fromiter(seen, np.int64, len(seen))
         candidates = known_films(model, self.movies.catalog, chosen.candidates(self.movies.catalog))
-        predictions = predict_members(model, vectors, candidates)
-        suggestion = maths.suggest(
-            predictions, candidates, np.fromiter(exclude, np.int64, len(exclude))
+        # The films someone here would likely pick for themselves, by the rank head as
+        # /recommend's are; the group's stars choose among them. By stars alone a film two
+        # people rated 5★ ("The Saint of Fort Washington") stood beside Schindler's List.
+        pool = np.unique(
+            np.concatenate(
+                [
+                    model.recommend(vector, GROUP_POOL, exclude=exclude, candidates=candidates)[0]
+                    for vector in vectors
+                ]
+            )
         )
+        predictions = predict_members(model, vectors, pool)
+        suggestion = maths.suggest(predictions, pool, exclude)
         return GroupScore(suggestion, counted, left_out)
 
     # ------------------------------------------------------------------ voting
