@@ -121,7 +121,7 @@ async def test_export_sends_a_document(app) -> None:
     await service.rate(4242, 50, 5.0)
     await process(application, message_update("/export"))
     [document] = request.sent("sendDocument")
-    assert document["caption"].startswith("Your 1 ratings")
+    assert document["caption"] == "Your ratings of 1 film, as a CSV file (/import reads it back)."
 
 
 async def test_admin_commands_refuse_everyone_else(app) -> None:
