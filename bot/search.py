@@ -75,6 +75,7 @@ class TitleIndex:
             for t, main, spelt in zip(titles, mains, spellings, strict=True)
         ]
         self._words = [frozenset(" ".join(forms).split()) for forms in self._forms]
+        self._all_words: frozenset[str] = frozenset().union(*self._words)
         # What fuzzy scoring runs over: each title in its one or two spellings.
         names = [(form, row) for row, spelt in enumerate(spellings) for form in spelt]
         self._names = [form for form, _ in names]
@@ -127,15 +128,19 @@ class TitleIndex:
         finds nothing, so the other one answers.
         """
         query = query[:MAX_QUERY]
+        years = _YEAR.findall(query)
+        # Read as part of a title only where some title has that number ("heat 1995": none).
+        literal = not years or any(year in self._all_words for year in years)
+        hits = [*(self._matches(query, None) if literal else []), *self._as_dated(query, years)]
         best: dict[int, _Hit] = {}
-        for hit in [*self._matches(query, None), *self._as_dated(query)]:
+        for hit in hits:
             if hit.item not in best or hit.score > best[hit.item].score:
                 best[hit.item] = hit
         return sorted(best.values(), key=lambda hit: -hit.score)
 
-    def _as_dated(self, query: str) -> list[_Hit]:
-        """The matches of ``query`` read with its last year-like number as the film's year."""
-        years = _YEAR.findall(query)
+    def _as_dated(self, query: str, years: list[str]) -> list[_Hit]:
+        """The matches of ``query`` read with the last of its year-like ``years`` as the
+        film's year."""
         if not years:
             return []
         year = int(years[-1])  # "blade runner 2049 2017"

@@ -82,11 +82,12 @@ class Chat:
         """Plain text names a film: its card, ready to rate, when the title clearly names one;
         otherwise the films it may mean (a title search)."""
         await self.service.register(person.user_id, person.first_name, person.language)
-        if len(text) <= commands.MAX_TEXT:
-            found = self.service.titles.lookup(text)
-            if found.sure:
-                return [views.card(await self.service.card(person.user_id, found.items[0]))]
-        return await commands.search(self.service, person, text)
+        if len(text) > commands.MAX_TEXT:
+            return await commands.search(self.service, person, text)
+        found = self.service.titles.lookup(text, limit=8)  # as many as /search lists
+        if found.sure:
+            return [views.card(await self.service.card(person.user_id, found.items[0]))]
+        return [commands.found_films(self.service, text, found.items)]
 
     # ------------------------------------------------------------------ buttons
 

@@ -47,8 +47,13 @@ async def search(service: MovieService, person: Person, args: str) -> list[Reply
         return [Reply("Send a title after /search, like <code>/search heat 1995</code>.")]
     if len(args) > MAX_TEXT:
         return [Reply("That's too long to be a film title. Try a few words of it.")]
-    films = service.search(args)
-    return [views.film_list("Is it one of these?", films, service.titles.not_found(args))]
+    return [found_films(service, args, service.titles.search(args))]
+
+
+def found_films(service: MovieService, query: str, items: list[int]) -> Reply:
+    """What a title search found: the films to choose from, or that there are none."""
+    films = [service.film(i) for i in items]
+    return views.film_list("Is it one of these?", films, service.titles.not_found(query))
 
 
 async def similar(service: MovieService, person: Person, args: str) -> list[Reply]:
