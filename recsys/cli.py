@@ -217,6 +217,7 @@ def _at_least_two(text: str) -> int:
 
 
 def _minutes(text: str) -> float:
+    """--budget-minutes: a budget of 0 would end tuning with no trial at all."""
     try:
         minutes = float(text)
     except ValueError:
@@ -271,7 +272,7 @@ def _fetch(args: argparse.Namespace) -> int:
     return 0
 
 
-def writable(path: Path) -> None:
+def _writable(path: Path) -> None:
     """A ValueError now, not after minutes of training, when ``path`` cannot be written."""
     if path.is_dir():
         raise ValueError(
@@ -286,7 +287,7 @@ def writable(path: Path) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
-    writable(args.out)
+    _writable(args.out)
     if args.engine == "spark":
         return spark_command.train_command(args, _load, [f.name for f in fields(TrainConfig)])
     dataset = _load(args)
@@ -360,7 +361,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _tune(args: argparse.Namespace) -> int:
     from recsys.tune import format_result, tune
 
-    writable(args.out)
+    _writable(args.out)
     dataset = _load(args)
     base = _train_config(args, len(dataset.ratings))
     with tqdm(desc="tuning", unit="trial", file=sys.stderr) as bar:

@@ -30,7 +30,7 @@ def _names(names: list[str], budget: int = NAMES_BUDGET) -> str:
 
 
 def _night_head(described: str) -> str:
-    """ "Movie night!", or "Movie night — comedy from the 1990s!" with a filter."""
+    """The night's heading: "Movie night!", or "Movie night — comedy from the 1990s!"."""
     return f"<b>Movie night — {escape(described)}!</b>" if described else "<b>Movie night!</b>"
 
 
