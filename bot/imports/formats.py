@@ -13,6 +13,12 @@ from bot.imports.files import BadImport, Table, unknown_format
 _TT = re.compile(r"^tt0*(\d{1,10})$")
 _ID_COLUMNS = ("movieid", "movielens_id", "movie_id", "item_id", "itemid")
 _STAR_COLUMNS = ("rating", "stars")
+# IMDb's title types that are not films, in either spelling its exports have used ("TV
+# Series", "tvSeries"), lower case without spaces or hyphens. MovieLens has films, TV films,
+# shorts and videos; these it never has.
+_NOT_FILMS = frozenset(
+    {"tvseries", "tvminiseries", "tvepisode", "videogame", "podcastseries", "podcastepisode"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +37,7 @@ class Parsed:
     source: str  # "Letterboxd", "IMDb" or "MovieLens"
     rows: list[Row]
     unreadable: int  # rows without a usable rating or film
+    not_films: int = 0  # rows of TV series, episodes, games: left out
 
 
 def parse(table: Table) -> Parsed:
@@ -39,7 +46,7 @@ def parse(table: Table) -> Parsed:
     if {"name", "year", "rating"} <= columns:
         return _rows("Letterboxd", table, _letterboxd)
     if {"const", "your rating"} <= columns:
-        return _rows("IMDb", table, _imdb)
+        return _rows("IMDb", table, _imdb, lambda raw: not _is_film(raw.get("title type")))
     id_column = next((c for c in _ID_COLUMNS if c in columns), None)
     star_column = next((c for c in _STAR_COLUMNS if c in columns), None)
     if id_column is not None and star_column is not None:
@@ -49,17 +56,31 @@ def parse(table: Table) -> Parsed:
     raise BadImport(unknown_format())
 
 
-def _rows(source: str, table: Table, read: Callable[[dict[str, str]], Row | None]) -> Parsed:
+def _rows(
+    source: str,
+    table: Table,
+    read: Callable[[dict[str, str]], Row | None],
+    not_film: Callable[[dict[str, str]], bool] = lambda raw: False,
+) -> Parsed:
     rows: dict[object, Row] = {}
-    unreadable = 0
+    unreadable = not_films = 0
     for raw in table.rows:
+        if not_film(raw):
+            not_films += 1
+            continue
         row = read(raw)
         if row is None:
             unreadable += 1
             continue
         key = row.imdb_id or row.movie_id or (row.title.casefold(), row.year)
         rows[key] = row  # a film listed twice: the later line wins, as in a diary
-    return Parsed(source, list(rows.values()), unreadable)
+    return Parsed(source, list(rows.values()), unreadable, not_films)
+
+
+def _is_film(title_type: str | None) -> bool:
+    """Whether an IMDb "Title Type" may be a film (unknown or missing: yes)."""
+    kind = (title_type or "").casefold().replace(" ", "").replace("-", "")
+    return kind not in _NOT_FILMS
 
 
 def _letterboxd(raw: dict[str, str]) -> Row | None:

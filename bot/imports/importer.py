@@ -23,6 +23,7 @@ class Imported:
     kept: list[int]
     missing: list[Row]
     unreadable: int
+    not_films: int = 0  # TV series, episodes, games in the file: left out
 
 
 class Importer:
@@ -43,6 +44,10 @@ class Importer:
     async def run(self, user_id: int, name: str, data: bytes) -> Imported:
         """Import an uploaded file for the user; :class:`BadImport` stores nothing."""
         parsed = await asyncio.to_thread(lambda: parse(read_table(name, data)))
+        if not parsed.rows and parsed.not_films:
+            raise BadImport(
+                f"That {parsed.source} file rates only TV series and episodes: I know films."
+            )
         if not parsed.rows:
             raise BadImport(f"I found no ratings in that {parsed.source} file.")
         matcher = await self.matcher()
@@ -54,7 +59,7 @@ class Importer:
             )
         stored = await self.storage.import_ratings(user_id, stars)
         kept = [item for item in stars if item not in set(stored)]
-        return Imported(parsed.source, stored, kept, missing, parsed.unreadable)
+        return Imported(parsed.source, stored, kept, missing, parsed.unreadable, parsed.not_films)
 
     def _match(self, matcher: Matcher, parsed: Parsed) -> tuple[dict[int, float], list[Row]]:
         stars: dict[int, float] = {}

@@ -40,6 +40,11 @@ def imported(done: Imported, limits: str) -> Reply:
             "my catalogue"
             f"{escape(limits)}: {named}{more}"
         )
+    if done.not_films:
+        lines.append(
+            f"{done.not_films} TV series, episode{_s(done.not_films)} or game{_s(done.not_films)}"
+            " left out: I know films only."
+        )
     if done.unreadable:
         lines.append(
             f"{done.unreadable} line{_s(done.unreadable)} had no rating or film I could read."

@@ -118,6 +118,25 @@ async def test_letterboxd_zip_and_imdb_csv(chat: Chat) -> None:
     assert (await stored(chat))[JURASSIC] == 3.5
 
 
+async def test_imdb_series_and_episodes_are_left_out_as_not_films(chat: Chat) -> None:
+    # Breaking Bad and Twin Peaks were listed as films "not in my catalogue".
+    header = IMDB.decode().splitlines()[0]
+    film = IMDB.decode().splitlines()[2]  # Jurassic Park, a Movie
+    series = (
+        "tt0903747,10,2023-01-02,Breaking Bad,Breaking Bad,https://www.imdb.com/title/tt0903747/,"
+        'TV Series,9.5,49,2008,"Crime, Drama",2000000,2008-01-20,'
+    )
+    episode = series.replace("tt0903747", "tt0959621").replace("TV Series", "tvEpisode")
+    mixed = "\n".join([header, film, series, episode]) + "\n"
+    text = await send(chat, "ratings.csv", mixed.encode())
+    assert text.startswith("Imported 1 rating from your IMDb file.")
+    assert "2 TV series, episodes or games left out: I know films only." in text
+    assert "Breaking Bad" not in text
+    only = "\n".join([header, series]) + "\n"
+    refused = await send(chat, "ratings.csv", only.encode())
+    assert refused == "That IMDb file rates only TV series and episodes: I know films."
+
+
 async def test_the_bots_own_export_comes_back_in(chat: Chat) -> None:
     for item, stars in ((STAR_WARS, 4.5), (TOY_STORY, 3.0), (FARGO, 5.0)):
         await chat.button(ADA, cb.build(cb.Rate(item, stars)))
