@@ -10,7 +10,7 @@ from bot.imports import views as import_views
 from bot.inline.deeplink import is_film_payload, parse_film
 from bot.private import views
 from bot.private.undo import undone_text
-from bot.replies import Person, Reply, escape, film_label
+from bot.replies import Person, Reply, escape, film_label, no_film_known
 from bot.service import PERSONAL_AFTER, Film, MovieService
 
 MAX_TEXT = 200  # longer messages are not titles
@@ -51,9 +51,24 @@ async def search(service: MovieService, person: Person, args: str) -> list[Reply
 
 
 def found_films(service: MovieService, query: str, items: list[int]) -> Reply:
-    """What a title search found: the films to choose from, or that there are none."""
+    """What a title search found: the films to choose from, or that there are none. A year
+    or a genre that names no film is taken for the filter it is ("1995", "comedy 1990s")."""
+    if not items and (chosen := _as_filter(query, service.genres)) is not None:
+        candidates = chosen.candidates(service.catalog)
+        if candidates is not None and len(candidates) == 0:
+            return Reply(escape(no_film_known(chosen, service.catalog)))
+        shown = escape(" ".join(query.split()))
+        return Reply(f"“{shown}” names no film I know. Did you mean /recommend {shown}?")
     films = [service.film(i) for i in items]
     return views.film_list("Is it one of these?", films, service.titles.not_found(query))
+
+
+def _as_filter(text: str, genres: list[str]) -> Filter | None:
+    try:
+        chosen = parse_filter(text, genres)
+    except FilterError:
+        return None
+    return chosen if chosen.genres or chosen.years else None
 
 
 async def similar(service: MovieService, person: Person, args: str) -> list[Reply]:

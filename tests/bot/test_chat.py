@@ -111,6 +111,18 @@ async def test_a_title_that_names_one_film_brings_its_card(chat: Chat) -> None:
     assert "Is it one of these?" in search.text
 
 
+async def test_a_genre_or_years_searched_as_a_title_points_to_recommend(chat: Chat) -> None:
+    # "/search comedy" said "I don't know “comedy”. My films come from ml-100k, …".
+    [genre] = await chat.command(ADA, "search", "comedy")
+    assert genre.text == "“comedy” names no film I know. Did you mean /recommend comedy?"
+    [typed] = await chat.text(ADA, "western  1990s")
+    assert typed.text.endswith("Did you mean /recommend western 1990s?")
+    [later] = await chat.text(ADA, "2015")
+    assert later.text.startswith("No film of mine matches “2015”: my films come from ml-100k")
+    [title] = await chat.text(ADA, "the matrix")  # not a filter: the catalogue's limits
+    assert "stops in 1998" in title.text and "/recommend" not in title.text
+
+
 async def test_unknown_commands_and_odd_text(chat: Chat) -> None:
     [reply] = await chat.command(ADA, "frobnicate")
     assert "/help" in reply.text and "frobnicate" in reply.text
