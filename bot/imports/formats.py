@@ -46,7 +46,7 @@ def parse(table: Table) -> Parsed:
     if {"name", "year", "rating"} <= columns:
         return _rows("Letterboxd", table, _letterboxd)
     if {"const", "your rating"} <= columns:
-        return _rows("IMDb", table, _imdb, lambda raw: not _is_film(raw.get("title type")))
+        return _rows("IMDb", table, _imdb, _imdb_not_a_film)
     id_column = next((c for c in _ID_COLUMNS if c in columns), None)
     star_column = next((c for c in _STAR_COLUMNS if c in columns), None)
     if id_column is not None and star_column is not None:
@@ -77,10 +77,10 @@ def _rows(
     return Parsed(source, list(rows.values()), unreadable, not_films)
 
 
-def _is_film(title_type: str | None) -> bool:
-    """Whether an IMDb "Title Type" may be a film (unknown or missing: yes)."""
-    kind = (title_type or "").casefold().replace(" ", "").replace("-", "")
-    return kind not in _NOT_FILMS
+def _imdb_not_a_film(raw: dict[str, str]) -> bool:
+    """Whether an IMDb line's "Title Type" says it is no film (unknown or missing: a film)."""
+    kind = (raw.get("title type") or "").casefold().replace(" ", "").replace("-", "")
+    return kind in _NOT_FILMS
 
 
 def _letterboxd(raw: dict[str, str]) -> Row | None:
